@@ -1,0 +1,79 @@
+"""All configuration, read once from the environment (12-factor)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_WEBHOOK_SECRET = "whsec_dev_gracestowel"
+DEV_ADMIN_TOKEN = "dev-admin-token"
+# localstripe accepts any key that looks like a test key.
+DEV_STRIPE_SECRET_KEY = "sk_test_gracestowel_localstripe"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["dev", "test", "production"] = "dev"
+
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL (postgresql+psycopg://...). Empty in dev: the embedded server is used.",
+    )
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "gracestowel"
+    temporal_api_key: SecretStr | None = None
+    temporal_tls: bool = False
+
+    stripe_secret_key: SecretStr = SecretStr(DEV_STRIPE_SECRET_KEY)
+    stripe_api_base: str | None = Field(
+        default=None, description="Override Stripe's API base (localstripe: http://127.0.0.1:8420)."
+    )
+    stripe_webhook_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
+
+    admin_api_token: SecretStr = SecretStr(DEV_ADMIN_TOKEN)
+
+    resend_api_key: SecretStr | None = None
+    email_from: str = "Grace's Towel <orders@gracestowel.example>"
+
+    posthog_api_key: SecretStr | None = None
+    posthog_host: str = "https://eu.i.posthog.com"
+
+    s3_endpoint_url: str | None = None
+    s3_bucket: str | None = None
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_public_base_url: str | None = None
+    local_media_dir: str = ".dev/media"
+
+    checkout_payment_timeout_seconds: int = Field(default=3600, gt=0)
+    reconciler_interval_seconds: int = Field(default=300, gt=0)
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_outside_dev(self) -> Self:
+        if self.environment != "production":
+            return self
+        defaults = {
+            "STRIPE_WEBHOOK_SECRET": self.stripe_webhook_secret.get_secret_value() == DEV_WEBHOOK_SECRET,
+            "ADMIN_API_TOKEN": self.admin_api_token.get_secret_value() == DEV_ADMIN_TOKEN,
+            "STRIPE_SECRET_KEY": self.stripe_secret_key.get_secret_value() == DEV_STRIPE_SECRET_KEY,
+        }
+        still_default = [name for name, is_default in defaults.items() if is_default]
+        if still_default:
+            raise ValueError(f"refusing to start in production with dev defaults for: {', '.join(still_default)}")
+        if not self.database_url:
+            raise ValueError("DATABASE_URL is required in production")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,21 @@
+"""Unguessable, prefixed, time-sortable IDs (`cart_01J...`): a ULID has 80 random bits."""
+
+from __future__ import annotations
+
+from ulid import ULID
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{ULID()}"
+
+
+def fulfillment_workflow_id(payment_intent_id: str) -> str:
+    return f"{payment_intent_id}:fulfillment"
+
+
+def capture_idempotency_key(payment_intent_id: str) -> str:
+    return f"{payment_intent_id}:capture"
+
+
+def refund_idempotency_key(payment_intent_id: str, reason: str) -> str:
+    return f"{payment_intent_id}:refund:{reason}"

@@ -1,0 +1,46 @@
+"""SQLAlchemy 2.0 typed tables, one module per domain. Importing the package registers them all."""
+
+from models.base import Base
+from models.cart import Cart, CartShippingMethod, LineItem, ShippingOption
+from models.checkout import Checkout
+from models.inventory import InventoryItem, InventoryLevel, Reservation
+from models.order import Order, OrderItem, OrderTransaction, Payment, PaymentCollection
+from models.outbox import OutboxMessage
+from models.product import (
+    Product,
+    ProductImage,
+    ProductOption,
+    ProductOptionValue,
+    ProductVariant,
+    VariantPrice,
+)
+from models.region import Country, Region, SalesChannel, SalesChannelStockLocation, StockLocation
+
+__all__ = [
+    "Base",
+    "Cart",
+    "CartShippingMethod",
+    "Checkout",
+    "Country",
+    "InventoryItem",
+    "InventoryLevel",
+    "LineItem",
+    "Order",
+    "OrderItem",
+    "OrderTransaction",
+    "OutboxMessage",
+    "Payment",
+    "PaymentCollection",
+    "Product",
+    "ProductImage",
+    "ProductOption",
+    "ProductOptionValue",
+    "ProductVariant",
+    "Region",
+    "Reservation",
+    "SalesChannel",
+    "SalesChannelStockLocation",
+    "ShippingOption",
+    "StockLocation",
+    "VariantPrice",
+]

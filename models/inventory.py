@@ -1,0 +1,55 @@
+"""Inventory per variant per stock location, and the reservations checkouts hold against it.
+
+The check constraints are the last line of defence for "never negative stock where backorders
+are off": even a buggy UPDATE cannot commit an oversell.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, Timestamped
+
+ID = String(64)
+
+
+class InventoryItem(Timestamped, Base):
+    __tablename__ = "inventory_items"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    variant_id: Mapped[str] = mapped_column(ForeignKey("product_variants.id", ondelete="CASCADE"), unique=True)
+
+
+class InventoryLevel(Timestamped, Base):
+    __tablename__ = "inventory_levels"
+    __table_args__ = (
+        UniqueConstraint("inventory_item_id", "location_id"),
+        CheckConstraint("reserved_quantity >= 0", name="reserved_non_negative"),
+        CheckConstraint(
+            "allow_backorder OR stocked_quantity - reserved_quantity >= 0", name="no_oversell_without_backorder"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    inventory_item_id: Mapped[str] = mapped_column(ForeignKey("inventory_items.id", ondelete="CASCADE"))
+    location_id: Mapped[str] = mapped_column(ForeignKey("stock_locations.id", ondelete="RESTRICT"), index=True)
+    stocked_quantity: Mapped[int] = mapped_column(default=0)
+    reserved_quantity: Mapped[int] = mapped_column(default=0)
+    allow_backorder: Mapped[bool] = mapped_column(default=False)
+
+
+class Reservation(Timestamped, Base):
+    """Units a checkout (keyed by its PaymentIntent) holds at one level until order or release."""
+
+    __tablename__ = "reservations"
+    __table_args__ = (
+        UniqueConstraint("payment_intent_id", "inventory_level_id"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    payment_intent_id: Mapped[str] = mapped_column(String(255), index=True)
+    cart_id: Mapped[str] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"), index=True)
+    inventory_level_id: Mapped[str] = mapped_column(ForeignKey("inventory_levels.id", ondelete="RESTRICT"))
+    quantity: Mapped[int]
