@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_task_queue: str = "gracestowel"
+    temporal_ui_url: str = Field(default="http://127.0.0.1:8233", description="Linked from the admin API.")
     temporal_api_key: SecretStr | None = None
     temporal_tls: bool = False
 

@@ -38,6 +38,8 @@ class FailureCode(StrEnum):
     PAYMENT_CANCELED = "payment_canceled"
     CHECKOUT_EXPIRED = "checkout_expired"
     CART_NOT_FOUND = "cart_not_found"
+    CART_ALREADY_ORDERED = "cart_already_ordered"
+    CART_EMPTY = "cart_empty"
     NOT_OUR_PAYMENT = "not_our_payment"
 
 
@@ -120,3 +122,24 @@ class CompletionResult(BaseModel):
     status: CheckoutStatus
     failure_code: FailureCode | None = None
     failure_message: str | None = None
+
+
+class ReserveInput(BaseModel):
+    payment_intent_id: str
+    cart_id: str
+
+
+class CheckoutRecord(BaseModel):
+    """A checkout's state as written to the database's read cache."""
+
+    payment_intent_id: str
+    cart_id: str
+    status: CheckoutStatus
+    order_id: str | None = None
+    failure_code: FailureCode | None = None
+
+
+class CancelPaymentInput(BaseModel):
+    payment_intent_id: str
+    # False at expiry: an authorization found then is a late payment that becomes an order.
+    void_authorization: bool

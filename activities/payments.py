@@ -1,0 +1,134 @@
+"""Stripe activities. Every call that moves money carries an idempotency key built from business IDs,
+and each one first re-reads the PaymentIntent so a retry after a lost response does nothing twice.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import stripe
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from core.stripe_gateway import snapshot
+from domain.checkout import CancelPaymentInput, PaymentIntentSnapshot
+from domain.ids import capture_idempotency_key, new_id, refund_idempotency_key
+from domain.money import to_stripe_amount
+from models import Order, OrderTransaction, Payment, PaymentCollection
+
+
+def _business_error(exc: stripe.StripeError) -> ApplicationError:
+    """Stripe said no (4xx): retrying the same request cannot help."""
+    return ApplicationError(str(exc.user_message or exc), type=type(exc).__name__, non_retryable=True)
+
+
+class PaymentActivities:
+    def __init__(self, stripe_client: stripe.StripeClient, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._stripe = stripe_client
+        self._sessionmaker = sessionmaker
+
+    async def _retrieve(self, payment_intent_id: str) -> PaymentIntentSnapshot:
+        try:
+            return snapshot(await self._stripe.v1.payment_intents.retrieve_async(payment_intent_id))
+        except (stripe.InvalidRequestError, stripe.AuthenticationError, stripe.PermissionError) as exc:
+            raise _business_error(exc) from exc
+
+    @activity.defn
+    async def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentSnapshot:
+        return await self._retrieve(payment_intent_id)
+
+    @activity.defn
+    async def cancel_payment_intent(self, request: CancelPaymentInput) -> PaymentIntentSnapshot:
+        """Cancel an unpaid PaymentIntent, and void an authorization only when asked to.
+
+        A captured one is left for a refund; an authorized one found at expiry is kept, so a
+        payment that arrived at the last moment still becomes an order.
+        """
+        current = await self._retrieve(request.payment_intent_id)
+        if current.canceled or current.captured or (current.authorized and not request.void_authorization):
+            return current
+        try:
+            return snapshot(await self._stripe.v1.payment_intents.cancel_async(request.payment_intent_id))
+        except stripe.InvalidRequestError:
+            # It moved on while we asked (e.g. captured): report what it is now.
+            return await self._retrieve(request.payment_intent_id)
+
+    @activity.defn
+    async def refund_payment_intent(self, payment_intent_id: str) -> PaymentIntentSnapshot:
+        """Give back money that was taken without an order (compensation only)."""
+        current = await self._retrieve(payment_intent_id)
+        if not current.captured:
+            return current
+        try:
+            await self._stripe.v1.refunds.create_async(
+                {"payment_intent": payment_intent_id},
+                {"idempotency_key": refund_idempotency_key(payment_intent_id, "no-order")},
+            )
+        except stripe.InvalidRequestError as exc:
+            raise _business_error(exc) from exc
+        return await self._retrieve(payment_intent_id)
+
+    @activity.defn
+    async def capture_order_payment(self, order_id: str) -> None:
+        """Capture exactly `Order.total` and record the capture transaction, once."""
+        async with self._sessionmaker() as session:
+            order = await session.get(Order, order_id)
+        if order is None:
+            raise ApplicationError(f"order {order_id} does not exist", type="OrderNotFound", non_retryable=True)
+        expected = to_stripe_amount(order.total, order.currency_code)
+        current = await self._retrieve(order.payment_intent_id)
+        if current.authorized:
+            if current.amount_capturable < expected:
+                raise ApplicationError(
+                    f"authorized {current.amount_capturable} < order total {expected}",
+                    type="AmountMismatch",
+                    non_retryable=True,
+                )
+            try:
+                current = snapshot(
+                    await self._stripe.v1.payment_intents.capture_async(
+                        order.payment_intent_id,
+                        {"amount_to_capture": expected},
+                        {"idempotency_key": capture_idempotency_key(order.payment_intent_id)},
+                    )
+                )
+            except stripe.InvalidRequestError:
+                current = await self._retrieve(order.payment_intent_id)
+        if not current.captured:
+            raise ApplicationError(
+                f"payment {order.payment_intent_id} is {current.status}, cannot capture",
+                type="CaptureFailed",
+                non_retryable=True,
+            )
+        await self._record_capture(order, current)
+
+    async def _record_capture(self, order: Order, captured: PaymentIntentSnapshot) -> None:
+        now = datetime.now(UTC)
+        async with self._sessionmaker() as session, session.begin():
+            await session.execute(
+                insert(OrderTransaction)
+                .values(
+                    id=new_id("ordtxn"),
+                    order_id=order.id,
+                    amount=order.total,
+                    currency_code=order.currency_code,
+                    reference="capture",
+                    reference_id=captured.id,
+                    created_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["reference", "reference_id"])
+            )
+            await session.execute(
+                update(Payment)
+                .where(Payment.payment_intent_id == order.payment_intent_id, Payment.status != "captured")
+                .values(status="captured", captured_at=now)
+            )
+            await session.execute(
+                update(PaymentCollection)
+                .where(PaymentCollection.id == order.payment_collection_id)
+                .values(status="captured")
+            )
+            await session.execute(update(Order).where(Order.id == order.id).values(payment_status="captured"))

@@ -1,0 +1,121 @@
+"""Paying for a cart: the payment session (PaymentIntent + CheckoutWorkflow) and `complete`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.errors import APIError, not_found
+from api.schemas.orders import CompleteResponse, PaymentSessionOut, PaymentSessionResponse, PlacedOrderOut
+from core.cart_service import CartNotFound
+from core.checkout_service import (
+    CartNotReady,
+    PaymentAlreadyAuthorized,
+    latest_checkout,
+    order_for_cart,
+    prepare_payment_intent,
+    start_checkout,
+)
+from domain.checkout import TERMINAL_STATUSES, CheckoutStatus, CompletionResult, FailureCode
+from models import Cart, Order
+from workflows.checkout import CheckoutWorkflow
+
+router = APIRouter(prefix="/store/carts", tags=["checkout"])
+
+# Why there is no order yet, as the storefront's HTTP status: pay (402) or fix the cart (409).
+_STATUS_FOR_FAILURE: dict[str, int] = {
+    FailureCode.PAYMENT_REQUIRED: 402,
+    FailureCode.PAYMENT_FAILED: 402,
+}
+_MESSAGES = {
+    FailureCode.PAYMENT_REQUIRED: "The payment has not been authorized yet",
+    FailureCode.CHECKOUT_EXPIRED: "The checkout expired before the payment arrived; start a new payment session",
+    FailureCode.PAYMENT_CANCELED: "The payment was canceled; start a new payment session",
+}
+
+
+def cart_error(code: str, message: str, status_code: int | None = None) -> APIError:
+    """The contract's cart error: `{"type": "cart", "error": {"code", "message"}}`."""
+    status = status_code or _STATUS_FOR_FAILURE.get(code, 409)
+    return APIError(status, str(code), message, extra={"type": "cart"})
+
+
+def temporal_unavailable() -> APIError:
+    return APIError(503, "temporal_unavailable", "The checkout service is not reachable; try again")
+
+
+@router.post("/{cart_id}/payment-sessions", response_model=PaymentSessionResponse)
+async def create_payment_session(
+    cart_id: str, session: SessionDep, temporal: TemporalDep, settings: SettingsDep
+) -> PaymentSessionResponse:
+    try:
+        async with session.begin():
+            checkout, client_secret = await prepare_payment_intent(session, cart_id)
+    except CartNotFound as missing:
+        raise not_found("cart", cart_id) from missing
+    except CartNotReady as unready:
+        raise cart_error(
+            unready.code, str(unready), 400 if unready.code != "cart_completed" else 409
+        ) from unready
+    except PaymentAlreadyAuthorized as paid:
+        raise cart_error(
+            "payment_already_authorized",
+            "The cart changed after its payment was authorized; complete the cart or cancel the payment",
+        ) from paid
+    try:
+        reservation = await start_checkout(temporal, settings, checkout)
+    except (RPCError, WorkflowUpdateFailedError) as exc:
+        raise temporal_unavailable() from exc
+    if not reservation.reserved:
+        raise cart_error(
+            reservation.failure_code or FailureCode.INSUFFICIENT_INVENTORY,
+            reservation.failure_message or "Some items are no longer available",
+        )
+    return PaymentSessionResponse(
+        payment_session=PaymentSessionOut(
+            payment_intent_id=checkout.payment_intent_id,
+            client_secret=client_secret,
+            amount=checkout.amount,
+            currency_code=checkout.currency_code,
+        )
+    )
+
+
+@router.post(
+    "/{cart_id}/complete",
+    response_model=CompleteResponse,
+    responses={402: {"description": "No authorized payment yet"}, 409: {"description": "No order possible"}},
+)
+async def complete_cart(cart_id: str, session: SessionDep, temporal: TemporalDep) -> CompleteResponse:
+    """Answers with the cart's order; every call for one cart returns the same order and token."""
+    order = await order_for_cart(session, cart_id)
+    if order is not None:
+        return CompleteResponse(order=PlacedOrderOut.of(order))
+    checkout = await latest_checkout(session, cart_id)
+    if checkout is None:
+        if await session.get(Cart, cart_id) is None:
+            raise not_found("cart", cart_id)
+        raise cart_error(FailureCode.PAYMENT_REQUIRED, "Create a payment session and pay before completing")
+    try:
+        result: CompletionResult = await temporal.get_workflow_handle(
+            checkout.payment_intent_id
+        ).execute_update(CheckoutWorkflow.complete)
+    except (RPCError, WorkflowUpdateFailedError) as exc:
+        # The workflow may have finished in the meantime: the database then has its outcome.
+        await session.refresh(checkout)
+        result = CompletionResult(
+            order_id=checkout.order_id,
+            status=CheckoutStatus(checkout.status),
+            failure_code=FailureCode(checkout.failure_code) if checkout.failure_code else None,
+        )
+        if result.order_id is None and result.status not in TERMINAL_STATUSES:
+            raise temporal_unavailable() from exc
+    if result.order_id is not None:
+        session.expire_all()
+        order = await session.get(Order, result.order_id)
+        if order is not None:
+            return CompleteResponse(order=PlacedOrderOut.of(order))
+    code = result.failure_code or FailureCode.PAYMENT_REQUIRED
+    raise cart_error(code, result.failure_message or _MESSAGES.get(code, code.value.replace("_", " ")))

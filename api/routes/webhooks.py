@@ -1,0 +1,99 @@
+"""Stripe webhook: verify over the raw body, then hand the event to the checkout workflow.
+
+200 only once Temporal has the event; 5xx when it cannot take it, so Stripe delivers it again.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+import stripe
+from fastapi import APIRouter, Header, Request
+from pydantic import BaseModel
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from api.deps import SettingsDep, TemporalDep
+from api.errors import APIError
+from core.settings import Settings
+from domain.checkout import CheckoutInput, PaymentEvent
+from workflows.checkout import CheckoutWorkflow
+
+logger = logging.getLogger(__name__)
+router = APIRouter(tags=["webhooks"])
+
+
+class WebhookAck(BaseModel):
+    received: bool = True
+    # "checkout": delivered to the checkout workflow; "closed": its checkout already finished;
+    # "ignored": an event type or object that is not about a payment we track.
+    routed: str
+
+
+def payment_intent_id_of(event: stripe.Event) -> str | None:
+    data: dict[str, Any] = event.to_dict()["data"]["object"]
+    if event.type.startswith("payment_intent."):
+        return str(data["id"]) if data.get("id") else None
+    payment_intent = data.get("payment_intent")
+    if isinstance(payment_intent, dict):
+        payment_intent = payment_intent.get("id")
+    return str(payment_intent) if payment_intent else None
+
+
+async def signal_with_start(
+    temporal: Client, settings: Settings, payment_intent_id: str, event: PaymentEvent
+) -> WorkflowHandle[Any, Any]:
+    """Deliver the event even if the checkout does not exist yet (it then starts from the event)."""
+    return await temporal.start_workflow(
+        CheckoutWorkflow.run,
+        CheckoutInput(
+            payment_intent_id=payment_intent_id,
+            payment_timeout_seconds=settings.checkout_payment_timeout_seconds,
+        ),
+        id=payment_intent_id,
+        task_queue=settings.temporal_task_queue,
+        # A finished checkout is never started again by a (late) webhook.
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        start_signal="payment_event",
+        start_signal_args=[event],
+    )
+
+
+@router.post("/hooks/stripe", response_model=WebhookAck, responses={400: {}, 503: {}})
+async def stripe_webhook(
+    request: Request,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    stripe_signature: Annotated[str | None, Header()] = None,
+) -> WebhookAck:
+    payload = await request.body()
+    if not stripe_signature:
+        raise APIError(400, "invalid_signature", "Missing Stripe-Signature header")
+    try:
+        event = stripe.Webhook.construct_event(
+            payload, stripe_signature, settings.stripe_webhook_secret.get_secret_value()
+        )
+    except stripe.SignatureVerificationError as bad:
+        raise APIError(400, "invalid_signature", "The Stripe signature does not verify") from bad
+    except ValueError as bad:
+        raise APIError(400, "invalid_payload", "The body is not a Stripe event") from bad
+
+    payment_intent_id = payment_intent_id_of(event)
+    if payment_intent_id is None or not event.type.startswith("payment_intent."):
+        logger.info("stripe event %s (%s) acknowledged, nothing to route", event.id, event.type)
+        return WebhookAck(routed="ignored")
+    try:
+        await signal_with_start(
+            temporal, settings, payment_intent_id, PaymentEvent(event_id=event.id, type=event.type)
+        )
+    except WorkflowAlreadyStartedError:
+        # Our own capture makes Stripe send `succeeded` after the checkout finished.
+        logger.info("stripe event %s for finished checkout %s acknowledged", event.id, payment_intent_id)
+        return WebhookAck(routed="closed")
+    except RPCError as exc:
+        logger.warning("stripe event %s could not be handed to Temporal: %s", event.id, exc)
+        raise APIError(503, "temporal_unavailable", "Could not hand the event over; deliver it again") from exc
+    return WebhookAck(routed="checkout")

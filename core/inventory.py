@@ -1,0 +1,160 @@
+"""Every inventory change goes through this module, each inside the caller's transaction.
+
+A variant is stocked only at the location its sales channel maps to; there is no fallback to
+another location. Rows are locked in a fixed order (level id) so concurrent checkouts cannot
+deadlock, and the table's check constraints back every "no oversell" decision made here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.ids import new_id
+from models import InventoryItem, InventoryLevel, Reservation, SalesChannelStockLocation
+
+
+class InsufficientInventory(Exception):
+    def __init__(self, variant_id: str, requested: int, available: int) -> None:
+        super().__init__(f"variant {variant_id} has {available} available, {requested} requested")
+        self.variant_id = variant_id
+        self.requested = requested
+        self.available = available
+
+
+class LocationNotMapped(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class _LockedLevel:
+    level: InventoryLevel
+    variant_id: str
+
+
+async def location_for_channel(session: AsyncSession, sales_channel_id: str) -> str:
+    location_id = await session.scalar(
+        select(SalesChannelStockLocation.stock_location_id).where(
+            SalesChannelStockLocation.sales_channel_id == sales_channel_id
+        )
+    )
+    if location_id is None:
+        raise LocationNotMapped(f"sales channel {sales_channel_id} has no stock location")
+    return location_id
+
+
+async def _lock_levels(
+    session: AsyncSession, variant_ids: set[str], location_id: str
+) -> dict[str, InventoryLevel]:
+    """Lock the levels of these variants at this location, in id order; keyed by variant."""
+    rows = await session.execute(
+        select(InventoryLevel, InventoryItem.variant_id)
+        .join(InventoryItem, InventoryItem.id == InventoryLevel.inventory_item_id)
+        .where(InventoryItem.variant_id.in_(variant_ids), InventoryLevel.location_id == location_id)
+        .order_by(InventoryLevel.id)
+        .with_for_update(of=InventoryLevel)
+    )
+    return {variant_id: level for level, variant_id in rows.tuples()}
+
+
+def _require(level: InventoryLevel | None, variant_id: str, extra: int) -> InventoryLevel:
+    """Check that `extra` more units can be taken from the level; backorders only where allowed."""
+    if level is None:
+        raise InsufficientInventory(variant_id, extra, 0)
+    available = level.stocked_quantity - level.reserved_quantity
+    if extra > 0 and not level.allow_backorder and available < extra:
+        raise InsufficientInventory(variant_id, extra, max(available, 0))
+    return level
+
+
+async def sync_reservation(
+    session: AsyncSession,
+    *,
+    payment_intent_id: str,
+    cart_id: str,
+    location_id: str,
+    quantities: Mapping[str, int],
+) -> None:
+    """Make this checkout's reservations equal `quantities` (variant -> units). Idempotent."""
+    existing = {
+        r.inventory_level_id: r
+        for r in await session.scalars(
+            select(Reservation).where(Reservation.payment_intent_id == payment_intent_id).with_for_update()
+        )
+    }
+    existing_levels = await session.scalars(
+        select(InventoryLevel).where(InventoryLevel.id.in_(existing)).order_by(InventoryLevel.id).with_for_update()
+    )
+    levels_by_id = {level.id: level for level in existing_levels}
+    wanted_levels = await _lock_levels(session, set(quantities), location_id)
+
+    wanted_by_level: dict[str, int] = {}
+    for variant_id, quantity in sorted(quantities.items()):
+        held = existing.get(wanted_levels[variant_id].id) if variant_id in wanted_levels else None
+        level = _require(wanted_levels.get(variant_id), variant_id, quantity - (held.quantity if held else 0))
+        wanted_by_level[level.id] = quantity
+        levels_by_id[level.id] = level
+
+    for level_id in sorted(set(existing) | set(wanted_by_level)):
+        held_quantity = existing[level_id].quantity if level_id in existing else 0
+        wanted = wanted_by_level.get(level_id, 0)
+        levels_by_id[level_id].reserved_quantity += wanted - held_quantity
+        if wanted == 0:
+            await session.delete(existing[level_id])
+        elif level_id in existing:
+            existing[level_id].quantity = wanted
+        else:
+            session.add(
+                Reservation(
+                    id=new_id("resitem"),
+                    payment_intent_id=payment_intent_id,
+                    cart_id=cart_id,
+                    inventory_level_id=level_id,
+                    quantity=wanted,
+                )
+            )
+    await session.flush()
+
+
+async def release_reservation(session: AsyncSession, payment_intent_id: str) -> int:
+    """Give back every unit this checkout holds; returns how many units were released."""
+    reservations = list(
+        await session.scalars(
+            select(Reservation).where(Reservation.payment_intent_id == payment_intent_id).with_for_update()
+        )
+    )
+    if not reservations:
+        return 0
+    levels = {
+        level.id: level
+        for level in await session.scalars(
+            select(InventoryLevel)
+            .where(InventoryLevel.id.in_([r.inventory_level_id for r in reservations]))
+            .order_by(InventoryLevel.id)
+            .with_for_update()
+        )
+    }
+    for reservation in reservations:
+        levels[reservation.inventory_level_id].reserved_quantity -= reservation.quantity
+    await session.execute(delete(Reservation).where(Reservation.payment_intent_id == payment_intent_id))
+    await session.flush()
+    return sum(r.quantity for r in reservations)
+
+
+async def fulfil_from_reservation(
+    session: AsyncSession, *, payment_intent_id: str, location_id: str, quantities: Mapping[str, int]
+) -> None:
+    """Turn a checkout's reservation into sold stock: release what it held, then take what the order needs.
+
+    Whatever the reservation did not cover must still be available (or backorderable) now.
+    """
+    await release_reservation(session, payment_intent_id)
+    levels = await _lock_levels(session, set(quantities), location_id)
+    for variant_id, quantity in sorted(quantities.items()):
+        level = _require(levels.get(variant_id), variant_id, quantity)
+        level.stocked_quantity -= quantity
+    await session.flush()
+

@@ -1,0 +1,190 @@
+"""A shopper driving the store API of the real stack, and a catalog of variants made per test."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import stripe
+from sqlalchemy import select
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from core.db import get_sessionmaker
+from core.stripe_gateway import get_stripe_client
+from devstack.seed import seed_demo_catalog
+from domain.ids import new_id
+from models import (
+    InventoryItem,
+    InventoryLevel,
+    Product,
+    ProductVariant,
+    Region,
+    SalesChannelStockLocation,
+    VariantPrice,
+)
+from tests.conftest import WEBHOOK_SECRET
+
+CARD_OK = "4242424242424242"
+CARD_DECLINED = "4000000000000341"
+PRICES = {"eur": 2500, "usd": 2900, "jpy": 3200}
+
+
+@pytest.fixture(scope="session")
+async def regions(database_url: str) -> dict[str, Region]:
+    """The demo catalog's regions, by currency: eur, usd, jpy."""
+    async with get_sessionmaker()() as session, session.begin():
+        await seed_demo_catalog(session)
+    async with get_sessionmaker()() as session:
+        return {region.currency_code: region for region in await session.scalars(select(Region))}
+
+
+MakeVariant = Callable[..., Awaitable[str]]
+
+
+@pytest.fixture
+def make_variant(regions: dict[str, Region]) -> MakeVariant:
+    """A fresh variant stocked only at the location that `currency`'s region ships from."""
+
+    async def make(*, currency: str = "eur", stock: int = 10, allow_backorder: bool = False) -> str:
+        async with get_sessionmaker()() as session, session.begin():
+            region = regions[currency]
+            location_id = await session.scalar(
+                select(SalesChannelStockLocation.stock_location_id).where(
+                    SalesChannelStockLocation.sales_channel_id == region.sales_channel_id
+                )
+            )
+            handle = new_id("test").lower().replace("_", "-")
+            product = Product(id=new_id("prod"), handle=handle, title=f"Test towel {handle}", status="published")
+            variant = ProductVariant(id=new_id("variant"), product_id=product.id, sku=handle.upper(), title="One size")
+            session.add(product)
+            await session.flush()
+            session.add(variant)
+            await session.flush()
+            item = InventoryItem(id=new_id("iitem"), variant_id=variant.id)
+            session.add(item)
+            await session.flush()
+            session.add_all(
+                [VariantPrice(id=new_id("price"), variant_id=variant.id, currency_code=c, amount=a)
+                 for c, a in PRICES.items()]
+            )
+            session.add(
+                InventoryLevel(
+                    id=new_id("ilev"),
+                    inventory_item_id=item.id,
+                    location_id=location_id,
+                    stocked_quantity=stock,
+                    allow_backorder=allow_backorder,
+                )
+            )
+            return variant.id
+
+    return make
+
+
+async def level_of(variant_id: str) -> InventoryLevel:
+    async with get_sessionmaker()() as session:
+        return (
+            await session.scalars(
+                select(InventoryLevel)
+                .join(InventoryItem, InventoryItem.id == InventoryLevel.inventory_item_id)
+                .where(InventoryItem.variant_id == variant_id)
+            )
+        ).one()
+
+
+def signed(payload: dict[str, Any], secret: str = WEBHOOK_SECRET) -> tuple[bytes, dict[str, str]]:
+    """Sign an event exactly as Stripe does: v1 = HMAC-SHA256(secret, f"{t}.{body}")."""
+    body = json.dumps(payload).encode()
+    timestamp = int(time.time())
+    signature = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return body, {"Stripe-Signature": f"t={timestamp},v1={signature}", "Content-Type": "application/json"}
+
+
+def payment_intent_event(event_type: str, payment_intent_id: str, *, event_id: str | None = None) -> dict[str, Any]:
+    return {
+        "id": event_id or new_id("evt"),
+        "object": "event",
+        "type": event_type,
+        "created": int(time.time()),
+        "data": {"object": {"id": payment_intent_id, "object": "payment_intent"}},
+    }
+
+
+@dataclass
+class Shopper:
+    http: httpx.AsyncClient
+    regions: dict[str, Region]
+
+    async def cart(self, currency: str, lines: list[tuple[str, int]]) -> dict[str, Any]:
+        """A cart ready to pay: items, email, address and the region's first shipping option."""
+        region = self.regions[currency]
+        cart = (await self.http.post("/store/carts", json={"region_id": region.id})).json()["cart"]
+        for variant_id, quantity in lines:
+            added = await self.http.post(
+                f"/store/carts/{cart['id']}/line-items", json={"variant_id": variant_id, "quantity": quantity}
+            )
+            assert added.status_code == 200, added.text
+        country = {"eur": "de", "usd": "us", "jpy": "jp"}[currency]
+        details = await self.http.post(
+            f"/store/carts/{cart['id']}",
+            json={
+                "email": "buyer@example.com",
+                "shipping_address": {
+                    "first_name": "Grace",
+                    "last_name": "Hopper",
+                    "address_1": "1 Harbour Street",
+                    "city": "Somewhere",
+                    "postal_code": "12345",
+                    "country_code": country,
+                },
+            },
+        )
+        assert details.status_code == 200, details.text
+        options = (await self.http.get("/store/shipping-options", params={"cart_id": cart["id"]})).json()
+        chosen = await self.http.post(
+            f"/store/carts/{cart['id']}/shipping-methods",
+            json={"option_id": options["shipping_options"][0]["id"]},
+        )
+        assert chosen.status_code == 200, chosen.text
+        return dict(chosen.json()["cart"])
+
+    async def payment_session(self, cart_id: str) -> httpx.Response:
+        return await self.http.post(f"/store/carts/{cart_id}/payment-sessions")
+
+    async def complete(self, cart_id: str) -> httpx.Response:
+        return await self.http.post(f"/store/carts/{cart_id}/complete")
+
+    async def webhook(self, event: dict[str, Any]) -> httpx.Response:
+        body, headers = signed(event)
+        return await self.http.post("/hooks/stripe", content=body, headers=headers)
+
+
+async def pay(payment_intent_id: str, card: str = CARD_OK) -> stripe.PaymentIntent:
+    """What Stripe.js does in the browser: attach a card, then confirm (localstripe wants two calls)."""
+    client = get_stripe_client()
+    method = await client.v1.payment_methods.create_async(
+        {"type": "card", "card": {"number": card, "exp_month": 12, "exp_year": 2034, "cvc": "123"}}
+    )
+    await client.v1.payment_intents.update_async(payment_intent_id, {"payment_method": method.id})
+    return await client.v1.payment_intents.confirm_async(payment_intent_id)
+
+
+@pytest.fixture
+async def shopper(
+    api_url: str, running_worker: Worker, regions: dict[str, Region]
+) -> AsyncIterator[Shopper]:
+    async with httpx.AsyncClient(base_url=api_url, timeout=60) as http:
+        yield Shopper(http=http, regions=regions)
+
+
+@pytest.fixture
+def temporal(temporal_env: WorkflowEnvironment) -> WorkflowEnvironment:
+    return temporal_env

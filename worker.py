@@ -1,0 +1,95 @@
+"""The Temporal worker: every workflow and activity, built in one place (also used by the tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import stripe
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.inventory import InventoryActivities
+from activities.notifications import NotificationActivities
+from activities.orders import OrderActivities
+from activities.payments import PaymentActivities
+from core.analytics import AnalyticsSink, PostHogSink
+from core.email import EmailSender, ResendEmailSender
+from core.settings import Settings
+from workflows.checkout import CheckoutWorkflow
+
+WORKFLOWS: Sequence[type] = (CheckoutWorkflow,)
+
+
+def email_sender_from(settings: Settings) -> EmailSender | None:
+    if settings.resend_api_key is None:
+        return None
+    return ResendEmailSender(settings.resend_api_key.get_secret_value(), settings.email_from)
+
+
+def analytics_from(settings: Settings) -> AnalyticsSink | None:
+    if settings.posthog_api_key is None:
+        return None
+    return PostHogSink(settings.posthog_api_key.get_secret_value(), settings.posthog_host)
+
+
+def build_activities(
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    stripe_client: stripe.StripeClient,
+    email_sender: EmailSender | None,
+    analytics: AnalyticsSink | None,
+) -> list[Callable[..., Any]]:
+    inventory = InventoryActivities(sessionmaker)
+    payments = PaymentActivities(stripe_client, sessionmaker)
+    orders = OrderActivities(sessionmaker)
+    notifications = NotificationActivities(sessionmaker, email_sender, analytics)
+    return [
+        inventory.reserve_cart_inventory,
+        inventory.release_cart_inventory,
+        payments.retrieve_payment_intent,
+        payments.cancel_payment_intent,
+        payments.refund_payment_intent,
+        payments.capture_order_payment,
+        orders.place_order,
+        orders.record_checkout,
+        notifications.send_order_confirmation,
+        notifications.track_order_placed,
+    ]
+
+
+def build_worker(client: Client, task_queue: str, activities: list[Callable[..., Any]]) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=list(WORKFLOWS),
+        activities=activities,
+        max_concurrent_activities=100,
+    )
+
+
+async def main() -> None:
+    from core.db import get_sessionmaker
+    from core.settings import get_settings
+    from core.stripe_gateway import get_stripe_client
+    from core.temporal import connect_temporal
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    client = await connect_temporal(settings)
+    activities = build_activities(
+        sessionmaker=get_sessionmaker(),
+        stripe_client=get_stripe_client(),
+        email_sender=email_sender_from(settings),
+        analytics=analytics_from(settings),
+    )
+    worker = build_worker(client, settings.temporal_task_queue, activities)
+    logging.getLogger("worker").info("worker polling task queue %r", settings.temporal_task_queue)
+    await worker.run()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,272 @@
+"""CheckoutWorkflow: one per PaymentIntent (the workflow ID *is* the PaymentIntent ID).
+
+Reserve stock, wait for the payment outcome (webhook, storefront `complete`, or timeout), then
+place the order, capture, confirm. Deterministic code only: every side effect is an activity.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.types import MethodAsyncSingleParam, ParamType, ReturnType
+
+with workflow.unsafe.imports_passed_through():
+    from activities.inventory import InventoryActivities
+    from activities.notifications import NotificationActivities
+    from activities.orders import OrderActivities
+    from activities.payments import PaymentActivities
+    from domain.checkout import (
+        TERMINAL_STATUSES,
+        CancelPaymentInput,
+        CheckoutInput,
+        CheckoutRecord,
+        CheckoutState,
+        CheckoutStatus,
+        CompletionResult,
+        FailureCode,
+        PaymentEvent,
+        PaymentIntentSnapshot,
+        ReservationResult,
+        ReserveInput,
+    )
+
+CART_ID = SearchAttributeKey.for_keyword("CartId")
+ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
+CHECKOUT_STATUS = SearchAttributeKey.for_keyword("CheckoutStatus")
+
+# Database and Stripe calls are retried until they work (infrastructure) unless they raise a
+# non-retryable ApplicationError (a business refusal).
+SIDE_EFFECT_TIMEOUT = timedelta(seconds=30)
+SIDE_EFFECT_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+# Email is retried for hours; analytics a few times only: neither may fail a paid checkout.
+EMAIL_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5), maximum_attempts=50)
+ANALYTICS_RETRY = RetryPolicy(maximum_attempts=3)
+_FAILURE_CODES = {code.value: code for code in FailureCode}
+_IN_FLIGHT = frozenset({CheckoutStatus.PLACING_ORDER, CheckoutStatus.CAPTURING})
+
+
+def _failure_code(error: ActivityError) -> FailureCode | None:
+    cause = error.cause
+    if isinstance(cause, ApplicationError) and cause.non_retryable:
+        return _FAILURE_CODES.get(cause.type or "")
+    return None
+
+
+@workflow.defn
+class CheckoutWorkflow:
+    @workflow.init
+    def __init__(self, checkout: CheckoutInput) -> None:
+        self._state = CheckoutState(payment_intent_id=checkout.payment_intent_id, cart_id=checkout.cart_id)
+        self._seen_event_ids: set[str] = set()
+        self._checks_requested = 0
+        self._checks_done = 0
+        self._reservation: ReservationResult | None = None
+        # Reservation (first or after a cart change) and order placement never interleave.
+        self._lock = asyncio.Lock()
+
+    # --- how the outside world talks to a checkout -------------------------------------------
+
+    @workflow.signal
+    def payment_event(self, event: PaymentEvent) -> None:
+        """A Stripe webhook: only a hint to re-read the PaymentIntent; duplicates are ignored."""
+        if event.event_id in self._seen_event_ids:
+            return
+        self._seen_event_ids.add(event.event_id)
+        self._state.events_seen = len(self._seen_event_ids)
+        self._checks_requested += 1
+
+    @workflow.update
+    async def sync_reservation(self) -> ReservationResult:
+        """Hold stock for the cart as it is now (payment session created or cart changed)."""
+        async with self._lock:
+            if self._state.status in TERMINAL_STATUSES or self._state.status in _IN_FLIGHT:
+                return self._reservation or ReservationResult(reserved=False, failure_code=self._state.failure_code)
+            self._reservation = await self._reserve()
+            return self._reservation
+
+    @workflow.update
+    async def complete(self) -> CompletionResult:
+        """The storefront asks: is there an order? Re-reads the payment, then answers."""
+        self._checks_requested += 1
+        asked = self._checks_requested
+        await workflow.wait_condition(
+            lambda: self._state.status in TERMINAL_STATUSES
+            or (self._checks_done >= asked and self._state.status not in _IN_FLIGHT)
+        )
+        return CompletionResult(
+            order_id=self._state.order_id,
+            status=self._state.status,
+            failure_code=self._state.failure_code,
+            failure_message=self._state.failure_message,
+        )
+
+    @workflow.query
+    def state(self) -> CheckoutState:
+        return self._state
+
+    # --- the checkout itself -------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, checkout: CheckoutInput) -> CheckoutState:
+        if self._state.cart_id is None and not await self._adopt_cart_from_payment():
+            return self._state
+        workflow.upsert_search_attributes([CART_ID.value_set(self._state.cart_id or "")])
+
+        async with self._lock:
+            if self._reservation is None:
+                self._reservation = await self._reserve()
+        if not self._reservation.reserved:
+            await self._cancel_payment(void_authorization=True)
+            return await self._finish(
+                CheckoutStatus.FAILED, self._reservation.failure_code, self._reservation.failure_message
+            )
+
+        await self._set_status(CheckoutStatus.AWAITING_PAYMENT)
+        payment = await self._await_payment(timedelta(seconds=checkout.payment_timeout_seconds))
+        if payment.authorized or payment.captured:
+            return await self._place_order(payment)
+        await self._execute(InventoryActivities.release_cart_inventory, self._state.payment_intent_id)
+        if self._state.status == CheckoutStatus.EXPIRED:
+            return await self._finish(
+                CheckoutStatus.EXPIRED, FailureCode.CHECKOUT_EXPIRED, "The payment did not arrive in time"
+            )
+        return await self._finish(CheckoutStatus.CANCELED, FailureCode.PAYMENT_CANCELED, "The payment was canceled")
+
+    async def _adopt_cart_from_payment(self) -> bool:
+        """Started by a webhook for a PaymentIntent we have not seen: is it one of ours?"""
+        try:
+            payment = await self._retrieve()
+        except ActivityError:
+            payment = None
+        if payment is None or payment.cart_id is None:
+            await self._set_status(CheckoutStatus.IGNORED, record=False)
+            self._state.failure_code = FailureCode.NOT_OUR_PAYMENT
+            return False
+        self._state.cart_id = payment.cart_id
+        return True
+
+    async def _await_payment(self, timeout: timedelta) -> PaymentIntentSnapshot:
+        """Until the payment is authorized, canceled or the time is up; a decline keeps it open."""
+        deadline = workflow.now() + timeout
+        while True:
+            remaining = deadline - workflow.now()
+            try:
+                await workflow.wait_condition(
+                    lambda: self._checks_requested > self._checks_done,
+                    timeout=max(remaining, timedelta(seconds=1)),
+                )
+            except TimeoutError:
+                return await self._expire()
+            asked = self._checks_requested
+            payment = await self._retrieve()
+            if payment.authorized or payment.captured:
+                await self._set_status(CheckoutStatus.PLACING_ORDER, record=False)
+            elif payment.declined:
+                self._state.failure_code = FailureCode.PAYMENT_FAILED
+                self._state.failure_message = f"The card was declined ({payment.last_payment_error_code})"
+                await self._set_status(CheckoutStatus.PAYMENT_FAILED)
+            self._checks_done = asked
+            if payment.authorized or payment.captured or payment.canceled:
+                return payment
+
+    async def _expire(self) -> PaymentIntentSnapshot:
+        """Time is up: cancel the PaymentIntent, unless it was paid at the last moment."""
+        payment = await self._cancel_payment(void_authorization=False)
+        self._checks_done = self._checks_requested
+        if payment.authorized or payment.captured:
+            await self._set_status(CheckoutStatus.PLACING_ORDER, record=False)
+        else:
+            self._state.status = CheckoutStatus.EXPIRED
+        return payment
+
+    async def _place_order(self, payment: PaymentIntentSnapshot) -> CheckoutState:
+        async with self._lock:
+            try:
+                order = await self._execute(OrderActivities.place_order, payment)
+            except ActivityError as error:
+                return await self._compensate(payment, error)
+        self._state.order_id = order.order_id
+        workflow.upsert_search_attributes([ORDER_ID.value_set(order.order_id)])
+        await self._set_status(CheckoutStatus.CAPTURING, record=False)
+        await self._execute(PaymentActivities.capture_order_payment, order.order_id)
+        self._state.failure_code = None
+        self._state.failure_message = None
+        await self._set_status(CheckoutStatus.COMPLETED)
+        try:
+            await self._execute(NotificationActivities.send_order_confirmation, order.order_id, EMAIL_RETRY)
+        except ActivityError:
+            workflow.logger.warning("confirmation email for %s could not be sent", order.order_id)
+        try:
+            await self._execute(NotificationActivities.track_order_placed, order.order_id, ANALYTICS_RETRY)
+        except ActivityError:
+            workflow.logger.warning("analytics event for %s was dropped", order.order_id)
+        return self._state
+
+    async def _compensate(self, payment: PaymentIntentSnapshot, error: ActivityError) -> CheckoutState:
+        """No order could be made: give the money back (void or refund) and the stock."""
+        code = _failure_code(error)
+        if code is None:
+            raise error  # not a business refusal: fail the workflow so support can retry it
+        if payment.captured:
+            await self._execute(PaymentActivities.refund_payment_intent, payment.id)
+        else:
+            await self._cancel_payment(void_authorization=True)
+        await self._execute(InventoryActivities.release_cart_inventory, payment.id)
+        return await self._finish(CheckoutStatus.FAILED, code, str(error.cause or error))
+
+    # --- small helpers -------------------------------------------------------------------------
+
+    async def _reserve(self) -> ReservationResult:
+        request = ReserveInput(payment_intent_id=self._state.payment_intent_id, cart_id=self._state.cart_id or "")
+        return await self._execute(InventoryActivities.reserve_cart_inventory, request)
+
+    async def _retrieve(self) -> PaymentIntentSnapshot:
+        self._state.payment_checks += 1
+        return await self._execute(PaymentActivities.retrieve_payment_intent, self._state.payment_intent_id)
+
+    async def _cancel_payment(self, *, void_authorization: bool) -> PaymentIntentSnapshot:
+        request = CancelPaymentInput(
+            payment_intent_id=self._state.payment_intent_id, void_authorization=void_authorization
+        )
+        return await self._execute(PaymentActivities.cancel_payment_intent, request)
+
+    async def _execute(
+        self,
+        activity: MethodAsyncSingleParam[Any, ParamType, ReturnType],
+        arg: ParamType,
+        retry_policy: RetryPolicy = SIDE_EFFECT_RETRY,
+    ) -> ReturnType:
+        return await workflow.execute_activity_method(
+            activity, arg, start_to_close_timeout=SIDE_EFFECT_TIMEOUT, retry_policy=retry_policy
+        )
+
+    async def _set_status(self, status: CheckoutStatus, *, record: bool = True) -> None:
+        self._state.status = status
+        workflow.upsert_search_attributes([CHECKOUT_STATUS.value_set(status.value)])
+        if record and self._state.cart_id:
+            # A short database write: a local activity saves a round trip through the server.
+            await workflow.execute_local_activity_method(
+                OrderActivities.record_checkout,
+                CheckoutRecord(
+                    payment_intent_id=self._state.payment_intent_id,
+                    cart_id=self._state.cart_id,
+                    status=status,
+                    order_id=self._state.order_id,
+                    failure_code=self._state.failure_code,
+                ),
+                start_to_close_timeout=SIDE_EFFECT_TIMEOUT,
+                retry_policy=SIDE_EFFECT_RETRY,
+            )
+
+    async def _finish(
+        self, status: CheckoutStatus, code: FailureCode | None, message: str | None
+    ) -> CheckoutState:
+        self._state.failure_code = code
+        self._state.failure_message = message
+        await self._set_status(status)
+        return self._state
