@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.errors import install_error_handlers
-from api.routes import health
+from api.routes import admin, carts, checkout, health, orders, products, regions, shipping, webhooks
 from core.db import get_engine
 from core.settings import get_settings
 
@@ -16,7 +16,6 @@ from core.settings import get_settings
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     get_settings()  # fail fast on bad or unsafe configuration
-    app.state.temporal = None
     yield
     await get_engine().dispose()
 
@@ -28,8 +27,11 @@ def create_app() -> FastAPI:
         summary="Store API, admin API and Stripe webhook. Money is integer minor units + currency_code.",
         lifespan=lifespan,
     )
+    # The Temporal client connects on first use (api.deps.get_temporal); tests may inject one.
+    app.state.temporal = None
     install_error_handlers(app)
-    app.include_router(health.router)
+    for module in (health, regions, products, carts, shipping, checkout, orders, webhooks, admin):
+        app.include_router(module.router)
     return app
 
 

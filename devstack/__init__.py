@@ -1,0 +1,7 @@
+"""The local development stack behind `make dev`: `python -m devstack` starts and supervises
+PostgreSQL (embedded), Temporal's dev server, localstripe, the API and the worker.
+
+One module per concern: `config` (environment), `ports`, `process` (child processes and
+their logs), `readiness`, `postgres`, `temporal`, `fakestripe` (localstripe with its state
+under the dev dir), `supervisor` (the order things start and stop in).
+"""

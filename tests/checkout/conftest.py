@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -18,12 +19,18 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from core.db import get_sessionmaker
+from core.settings import get_settings
 from core.stripe_gateway import get_stripe_client
 from devstack.seed import seed_demo_catalog
+from domain.checkout import CheckoutState
 from domain.ids import new_id
 from models import (
+    Checkout,
     InventoryItem,
     InventoryLevel,
+    Order,
+    OrderTransaction,
+    OutboxMessage,
     Product,
     ProductVariant,
     Region,
@@ -31,6 +38,7 @@ from models import (
     VariantPrice,
 )
 from tests.conftest import WEBHOOK_SECRET
+from workflows.checkout import CheckoutWorkflow
 
 CARD_OK = "4242424242424242"
 CARD_DECLINED = "4000000000000341"
@@ -62,8 +70,12 @@ def make_variant(regions: dict[str, Region]) -> MakeVariant:
                 )
             )
             handle = new_id("test").lower().replace("_", "-")
-            product = Product(id=new_id("prod"), handle=handle, title=f"Test towel {handle}", status="published")
-            variant = ProductVariant(id=new_id("variant"), product_id=product.id, sku=handle.upper(), title="One size")
+            product = Product(
+                id=new_id("prod"), handle=handle, title=f"Test towel {handle}", status="published"
+            )
+            variant = ProductVariant(
+                id=new_id("variant"), product_id=product.id, sku=handle.upper(), title="One size"
+            )
             session.add(product)
             await session.flush()
             session.add(variant)
@@ -72,8 +84,10 @@ def make_variant(regions: dict[str, Region]) -> MakeVariant:
             session.add(item)
             await session.flush()
             session.add_all(
-                [VariantPrice(id=new_id("price"), variant_id=variant.id, currency_code=c, amount=a)
-                 for c, a in PRICES.items()]
+                [
+                    VariantPrice(id=new_id("price"), variant_id=variant.id, currency_code=c, amount=a)
+                    for c, a in PRICES.items()
+                ]
             )
             session.add(
                 InventoryLevel(
@@ -108,7 +122,9 @@ def signed(payload: dict[str, Any], secret: str = WEBHOOK_SECRET) -> tuple[bytes
     return body, {"Stripe-Signature": f"t={timestamp},v1={signature}", "Content-Type": "application/json"}
 
 
-def payment_intent_event(event_type: str, payment_intent_id: str, *, event_id: str | None = None) -> dict[str, Any]:
+def payment_intent_event(
+    event_type: str, payment_intent_id: str, *, event_id: str | None = None
+) -> dict[str, Any]:
     return {
         "id": event_id or new_id("evt"),
         "object": "event",
@@ -178,9 +194,7 @@ async def pay(payment_intent_id: str, card: str = CARD_OK) -> stripe.PaymentInte
 
 
 @pytest.fixture
-async def shopper(
-    api_url: str, running_worker: Worker, regions: dict[str, Region]
-) -> AsyncIterator[Shopper]:
+async def shopper(api_url: str, running_worker: Worker, regions: dict[str, Region]) -> AsyncIterator[Shopper]:
     async with httpx.AsyncClient(base_url=api_url, timeout=60) as http:
         yield Shopper(http=http, regions=regions)
 
@@ -188,3 +202,104 @@ async def shopper(
 @pytest.fixture
 def temporal(temporal_env: WorkflowEnvironment) -> WorkflowEnvironment:
     return temporal_env
+
+
+# --- helpers for the invariant tests: outcomes as a user, an operator or the database sees them ---
+
+ASYNC_DEADLINE = 30.0  # seconds; every wait for something asynchronous is bounded by this
+
+
+async def eventually(
+    check: Callable[[], Awaitable[Any]], *, within: float = ASYNC_DEADLINE, interval: float = 0.1
+) -> Any:
+    """Poll `check` until it returns something truthy; fail with its last answer at the deadline."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still {value!r} after {within}s")
+        await asyncio.sleep(interval)
+
+
+async def workflow_outcome(temporal_env: WorkflowEnvironment, payment_intent_id: str) -> CheckoutState:
+    """Wait (bounded) for the checkout workflow to finish and return its final state."""
+    handle = temporal_env.client.get_workflow_handle_for(CheckoutWorkflow.run, payment_intent_id)
+    return await asyncio.wait_for(handle.result(), timeout=ASYNC_DEADLINE)
+
+
+def admin_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {get_settings().admin_api_token.get_secret_value()}"}
+
+
+async def orders_of_cart(cart_id: str) -> list[Order]:
+    async with get_sessionmaker()() as session:
+        return list(await session.scalars(select(Order).where(Order.cart_id == cart_id)))
+
+
+async def orders_of_payment(payment_intent_id: str) -> list[Order]:
+    async with get_sessionmaker()() as session:
+        return list(await session.scalars(select(Order).where(Order.payment_intent_id == payment_intent_id)))
+
+
+async def transactions_of(order_id: str) -> list[OrderTransaction]:
+    async with get_sessionmaker()() as session:
+        return list(
+            await session.scalars(select(OrderTransaction).where(OrderTransaction.order_id == order_id))
+        )
+
+
+async def outbox_of(order_id: str, channel: str) -> list[OutboxMessage]:
+    async with get_sessionmaker()() as session:
+        return list(
+            await session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.channel == channel, OutboxMessage.payload["order_id"].astext == order_id
+                )
+            )
+        )
+
+
+async def checkout_row(payment_intent_id: str) -> Checkout | None:
+    async with get_sessionmaker()() as session:
+        return await session.get(Checkout, payment_intent_id)
+
+
+@dataclass
+class Purchase:
+    cart: dict[str, Any]
+    payment_intent_id: str
+    order: dict[str, Any]
+
+
+async def buy(shopper: Shopper, variant_id: str, *, currency: str = "eur", quantity: int = 1) -> Purchase:
+    """The whole happy path through the store API: cart, payment session, card, complete."""
+    cart = await shopper.cart(currency, [(variant_id, quantity)])
+    session = await shopper.payment_session(cart["id"])
+    assert session.status_code == 200, session.text
+    payment_intent_id = session.json()["payment_session"]["payment_intent_id"]
+    await pay(payment_intent_id)
+    completed = await shopper.complete(cart["id"])
+    assert completed.status_code == 200, completed.text
+    return Purchase(cart=cart, payment_intent_id=payment_intent_id, order=completed.json()["order"])
+
+
+async def pay_again(payment_intent_id: str, card: str = CARD_OK) -> stripe.PaymentIntent:
+    """A second attempt on a PaymentIntent whose card was declined, as Stripe.js makes it.
+
+    Stripe accepts a new payment method and a new confirmation after a decline; localstripe
+    (1.15) refuses the confirmation while the failed charge is the PaymentIntent's
+    `latest_charge`. Its update endpoint applies a JSON body verbatim, so clearing that field
+    first puts the fake in the state real Stripe is in (`requires_payment_method`, no charge in
+    flight); everything after that is the ordinary `pay`.
+    """
+    settings = get_settings()
+    async with httpx.AsyncClient(base_url=settings.stripe_api_base or "") as http:
+        reset = await http.post(
+            f"/v1/payment_intents/{payment_intent_id}",
+            json={"latest_charge": None},
+            headers={"Authorization": f"Bearer {settings.stripe_secret_key.get_secret_value()}"},
+        )
+        reset.raise_for_status()
+    return await pay(payment_intent_id, card)

@@ -54,15 +54,17 @@ async def test_paid_cart_becomes_one_captured_order(
     assert again.json()["order"]["id"] == order["id"]
     assert again.json()["order"]["access_token"] == order["access_token"]
 
-    read = await shopper.http.get(f"/store/orders/{order['id']}", headers={"X-Order-Token": order["access_token"]})
+    read = await shopper.http.get(
+        f"/store/orders/{order['id']}", headers={"X-Order-Token": order["access_token"]}
+    )
     assert read.status_code == 200
     assert read.json()["order"]["total"] == order["total"]
     assert (await shopper.http.get(f"/store/orders/{order['id']}")).status_code == 404
 
     async with get_sessionmaker()() as db:
         emails = await db.scalar(
-            select(func.count()).select_from(OutboxMessage).where(
-                OutboxMessage.channel == "email", OutboxMessage.payload["order_id"].astext == order["id"]
-            )
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.channel == "email", OutboxMessage.payload["order_id"].astext == order["id"])
         )
     assert emails == 1

