@@ -22,7 +22,7 @@ from models import Order, OutboxMessage
 
 def confirmation_email(order: Order) -> EmailMessage:
     total = format_money(order.total, order.currency_code)
-    lines = [f"{item.quantity} × {item.title} ({item.sku})" for item in order.items]
+    lines = [f"{item.quantity} x {item.title} ({item.sku})" for item in order.items]
     text = "\n".join(["Thank you for your order.", "", *lines, "", f"Total: {total}", f"Order: {order.id}"])
     html = "".join(
         [
@@ -31,7 +31,9 @@ def confirmation_email(order: Order) -> EmailMessage:
             f"</ul><p>Total: <strong>{escape(total)}</strong></p><p>Order: {escape(order.id)}</p>",
         ]
     )
-    return EmailMessage(to=order.email or "", subject=f"Your Grace's Towel order {order.id}", html=html, text=text)
+    return EmailMessage(
+        to=order.email or "", subject=f"Your Grace's Towel order {order.id}", html=html, text=text
+    )
 
 
 class NotificationActivities:
@@ -63,7 +65,9 @@ class NotificationActivities:
                 )
                 .on_conflict_do_nothing(index_elements=["idempotency_key"])
             )
-            return (await session.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))).one()
+            return (
+                await session.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+            ).one()
 
     async def _mark(self, message_id: str, *, status: str, provider_message_id: str | None = None) -> None:
         async with self._sessionmaker() as session, session.begin():
@@ -122,7 +126,10 @@ class NotificationActivities:
             await self._mark(message.id, status="outbox")
             return "outbox"
         await self._analytics.capture(
-            event="order_placed", distinct_id=order.id, properties=properties, event_uuid=stable_event_uuid(key)
+            event="order_placed",
+            distinct_id=order.id,
+            properties=properties,
+            event_uuid=stable_event_uuid(key),
         )
         await self._mark(message.id, status="sent")
         return "sent"

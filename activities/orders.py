@@ -37,12 +37,15 @@ class OrderActivities:
             async with self._sessionmaker() as session, session.begin():
                 existing = await session.scalar(select(Order).where(Order.payment_intent_id == payment.id))
                 if existing is not None:  # a retry after a commit whose answer was lost
-                    return OrderRef(order_id=existing.id, total=existing.total, currency_code=existing.currency_code)
+                    return OrderRef(
+                        order_id=existing.id, total=existing.total, currency_code=existing.currency_code
+                    )
                 order = await self._create_order(session, payment)
                 return OrderRef(order_id=order.id, total=order.total, currency_code=order.currency_code)
         except inventory.InsufficientInventory as short:
             raise _refuse(
-                FailureCode.INSUFFICIENT_INVENTORY, f"Only {short.available} left of variant {short.variant_id}"
+                FailureCode.INSUFFICIENT_INVENTORY,
+                f"Only {short.available} left of variant {short.variant_id}",
             ) from short
 
     async def _create_order(self, session: AsyncSession, payment: PaymentIntentSnapshot) -> Order:
@@ -50,7 +53,9 @@ class OrderActivities:
             cart = await load_cart(session, payment.cart_id or "", for_update=True)
         except CartNotFound as missing:
             raise _refuse(FailureCode.CART_NOT_FOUND, str(missing)) from missing
-        if cart.completed_at is not None or await session.scalar(select(Order.id).where(Order.cart_id == cart.id)):
+        if cart.completed_at is not None or await session.scalar(
+            select(Order.id).where(Order.cart_id == cart.id)
+        ):
             raise _refuse(FailureCode.CART_ALREADY_ORDERED, f"cart {cart.id} already has an order")
         if not cart.items:
             raise _refuse(FailureCode.CART_EMPTY, f"cart {cart.id} is empty")
@@ -128,5 +133,7 @@ class OrderActivities:
             await session.execute(
                 update(Checkout)
                 .where(Checkout.payment_intent_id == record.payment_intent_id)
-                .values(status=record.status.value, order_id=record.order_id, failure_code=record.failure_code)
+                .values(
+                    status=record.status.value, order_id=record.order_id, failure_code=record.failure_code
+                )
             )

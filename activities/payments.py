@@ -26,7 +26,9 @@ def _business_error(exc: stripe.StripeError) -> ApplicationError:
 
 
 class PaymentActivities:
-    def __init__(self, stripe_client: stripe.StripeClient, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, stripe_client: stripe.StripeClient, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
         self._stripe = stripe_client
         self._sessionmaker = sessionmaker
 
@@ -77,7 +79,9 @@ class PaymentActivities:
         async with self._sessionmaker() as session:
             order = await session.get(Order, order_id)
         if order is None:
-            raise ApplicationError(f"order {order_id} does not exist", type="OrderNotFound", non_retryable=True)
+            raise ApplicationError(
+                f"order {order_id} does not exist", type="OrderNotFound", non_retryable=True
+            )
         expected = to_stripe_amount(order.total, order.currency_code)
         current = await self._retrieve(order.payment_intent_id)
         if current.authorized:

@@ -27,7 +27,9 @@ class APIError(Exception):
 
 
 def not_found(kind: str, identifier: str) -> APIError:
-    return APIError(404, f"{kind}_not_found", f"{kind.replace('_', ' ').capitalize()} {identifier!r} was not found")
+    return APIError(
+        404, f"{kind}_not_found", f"{kind.replace('_', ' ').capitalize()} {identifier!r} was not found"
+    )
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -59,15 +61,15 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(APIError)
     async def _api_error(_: Request, exc: APIError) -> JSONResponse:
-        return JSONResponse(
-            {**exc.extra, **error_body(exc.code, exc.message)}, status_code=exc.status_code
-        )
+        return JSONResponse({**exc.extra, **error_body(exc.code, exc.message)}, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         details = _validation_details(exc)
         if any(d["type"] == "json_invalid" for d in details):
-            return JSONResponse(error_body("invalid_json", "The request body is not valid JSON"), status_code=400)
+            return JSONResponse(
+                error_body("invalid_json", "The request body is not valid JSON"), status_code=400
+            )
         return JSONResponse(
             error_body("invalid_request", "The request is not valid", details), status_code=400
         )

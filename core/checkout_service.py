@@ -91,7 +91,9 @@ async def prepare_payment_intent(session: AsyncSession, cart_id: str) -> tuple[C
             checkout.amount = totals.total
         return checkout, str(intent.client_secret)
 
-    attempts = await session.scalar(select(func.count()).select_from(Checkout).where(Checkout.cart_id == cart.id))
+    attempts = await session.scalar(
+        select(func.count()).select_from(Checkout).where(Checkout.cart_id == cart.id)
+    )
     intent = await stripe_client.v1.payment_intents.create_async(
         {
             "amount": amount,
@@ -115,9 +117,7 @@ async def prepare_payment_intent(session: AsyncSession, cart_id: str) -> tuple[C
     return checkout, str(intent.client_secret)
 
 
-async def start_checkout(
-    temporal: Client, settings: Settings, checkout: Checkout
-) -> ReservationResult:
+async def start_checkout(temporal: Client, settings: Settings, checkout: Checkout) -> ReservationResult:
     """Start the checkout workflow (or attach to the running one) and hold stock for the cart."""
     start = WithStartWorkflowOperation(
         CheckoutWorkflow.run,

@@ -86,7 +86,10 @@ async def sync_reservation(
         )
     }
     existing_levels = await session.scalars(
-        select(InventoryLevel).where(InventoryLevel.id.in_(existing)).order_by(InventoryLevel.id).with_for_update()
+        select(InventoryLevel)
+        .where(InventoryLevel.id.in_(existing))
+        .order_by(InventoryLevel.id)
+        .with_for_update()
     )
     levels_by_id = {level.id: level for level in existing_levels}
     wanted_levels = await _lock_levels(session, set(quantities), location_id)
@@ -157,4 +160,3 @@ async def fulfil_from_reservation(
         level = _require(levels.get(variant_id), variant_id, quantity)
         level.stocked_quantity -= quantity
     await session.flush()
-

@@ -69,7 +69,9 @@ class Settings(BaseSettings):
         }
         still_default = [name for name, is_default in defaults.items() if is_default]
         if still_default:
-            raise ValueError(f"refusing to start in production with dev defaults for: {', '.join(still_default)}")
+            raise ValueError(
+                f"refusing to start in production with dev defaults for: {', '.join(still_default)}"
+            )
         if not self.database_url:
             raise ValueError("DATABASE_URL is required in production")
         return self

@@ -25,8 +25,13 @@ class CheckoutStatus(StrEnum):
 
 
 TERMINAL_STATUSES = frozenset(
-    {CheckoutStatus.COMPLETED, CheckoutStatus.CANCELED, CheckoutStatus.EXPIRED, CheckoutStatus.FAILED,
-     CheckoutStatus.IGNORED}
+    {
+        CheckoutStatus.COMPLETED,
+        CheckoutStatus.CANCELED,
+        CheckoutStatus.EXPIRED,
+        CheckoutStatus.FAILED,
+        CheckoutStatus.IGNORED,
+    }
 )
 
 

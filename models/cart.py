@@ -41,7 +41,9 @@ class Cart(Timestamped, Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     items: Mapped[list[LineItem]] = relationship(
-        back_populates="cart", order_by="LineItem.created_at, LineItem.id", lazy="selectin",
+        back_populates="cart",
+        order_by="LineItem.created_at, LineItem.id",
+        lazy="selectin",
         cascade="all, delete-orphan",
     )
     shipping_method: Mapped[CartShippingMethod | None] = relationship(

@@ -18,7 +18,9 @@ class InventoryItem(Timestamped, Base):
     __tablename__ = "inventory_items"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    variant_id: Mapped[str] = mapped_column(ForeignKey("product_variants.id", ondelete="CASCADE"), unique=True)
+    variant_id: Mapped[str] = mapped_column(
+        ForeignKey("product_variants.id", ondelete="CASCADE"), unique=True
+    )
 
 
 class InventoryLevel(Timestamped, Base):
@@ -27,13 +29,16 @@ class InventoryLevel(Timestamped, Base):
         UniqueConstraint("inventory_item_id", "location_id"),
         CheckConstraint("reserved_quantity >= 0", name="reserved_non_negative"),
         CheckConstraint(
-            "allow_backorder OR stocked_quantity - reserved_quantity >= 0", name="no_oversell_without_backorder"
+            "allow_backorder OR stocked_quantity - reserved_quantity >= 0",
+            name="no_oversell_without_backorder",
         ),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     inventory_item_id: Mapped[str] = mapped_column(ForeignKey("inventory_items.id", ondelete="CASCADE"))
-    location_id: Mapped[str] = mapped_column(ForeignKey("stock_locations.id", ondelete="RESTRICT"), index=True)
+    location_id: Mapped[str] = mapped_column(
+        ForeignKey("stock_locations.id", ondelete="RESTRICT"), index=True
+    )
     stocked_quantity: Mapped[int] = mapped_column(default=0)
     reserved_quantity: Mapped[int] = mapped_column(default=0)
     allow_backorder: Mapped[bool] = mapped_column(default=False)

@@ -173,7 +173,9 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
             namespace=env.client.namespace,
-            search_attributes={name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for name in SEARCH_ATTRIBUTES},
+            search_attributes={
+                name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for name in SEARCH_ATTRIBUTES
+            },
         )
     )
     try:
@@ -251,8 +253,12 @@ async def api_url(
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     serving = asyncio.create_task(server.serve())
-    while not server.started:
+    for _ in range(1500):  # up to 30 s
+        if server.started:
+            break
         await asyncio.sleep(0.02)
+    else:
+        raise TimeoutError("the API did not start within 30 s")
     url = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient() as http:
         registered = await http.post(

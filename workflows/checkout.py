@@ -85,7 +85,9 @@ class CheckoutWorkflow:
         """Hold stock for the cart as it is now (payment session created or cart changed)."""
         async with self._lock:
             if self._state.status in TERMINAL_STATUSES or self._state.status in _IN_FLIGHT:
-                return self._reservation or ReservationResult(reserved=False, failure_code=self._state.failure_code)
+                return self._reservation or ReservationResult(
+                    reserved=False, failure_code=self._state.failure_code
+                )
             self._reservation = await self._reserve()
             return self._reservation
 
@@ -95,8 +97,10 @@ class CheckoutWorkflow:
         self._checks_requested += 1
         asked = self._checks_requested
         await workflow.wait_condition(
-            lambda: self._state.status in TERMINAL_STATUSES
-            or (self._checks_done >= asked and self._state.status not in _IN_FLIGHT)
+            lambda: (
+                self._state.status in TERMINAL_STATUSES
+                or (self._checks_done >= asked and self._state.status not in _IN_FLIGHT)
+            )
         )
         return CompletionResult(
             order_id=self._state.order_id,
@@ -135,7 +139,9 @@ class CheckoutWorkflow:
             return await self._finish(
                 CheckoutStatus.EXPIRED, FailureCode.CHECKOUT_EXPIRED, "The payment did not arrive in time"
             )
-        return await self._finish(CheckoutStatus.CANCELED, FailureCode.PAYMENT_CANCELED, "The payment was canceled")
+        return await self._finish(
+            CheckoutStatus.CANCELED, FailureCode.PAYMENT_CANCELED, "The payment was canceled"
+        )
 
     async def _adopt_cart_from_payment(self) -> bool:
         """Started by a webhook for a PaymentIntent we have not seen: is it one of ours?"""
@@ -150,9 +156,9 @@ class CheckoutWorkflow:
         self._state.cart_id = payment.cart_id
         return True
 
-    async def _await_payment(self, timeout: timedelta) -> PaymentIntentSnapshot:
+    async def _await_payment(self, payment_timeout: timedelta) -> PaymentIntentSnapshot:
         """Until the payment is authorized, canceled or the time is up; a decline keeps it open."""
-        deadline = workflow.now() + timeout
+        deadline = workflow.now() + payment_timeout
         while True:
             remaining = deadline - workflow.now()
             try:
@@ -222,7 +228,9 @@ class CheckoutWorkflow:
     # --- small helpers -------------------------------------------------------------------------
 
     async def _reserve(self) -> ReservationResult:
-        request = ReserveInput(payment_intent_id=self._state.payment_intent_id, cart_id=self._state.cart_id or "")
+        request = ReserveInput(
+            payment_intent_id=self._state.payment_intent_id, cart_id=self._state.cart_id or ""
+        )
         return await self._execute(InventoryActivities.reserve_cart_inventory, request)
 
     async def _retrieve(self) -> PaymentIntentSnapshot:

@@ -62,7 +62,9 @@ class OutboxList(BaseModel):
 
 
 def temporal_ui_url(settings: Settings, workflow_id: str) -> str:
-    return f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows/{quote(workflow_id)}"
+    return (
+        f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows/{quote(workflow_id)}"
+    )
 
 
 def _checkout_out(settings: Settings, checkout: Checkout) -> CheckoutOut:
@@ -133,5 +135,7 @@ async def list_outbox(
     if channel is not None:
         query = query.where(OutboxMessage.channel == channel)
     return OutboxList(
-        messages=[OutboxMessageOut.model_validate(m, from_attributes=True) for m in await session.scalars(query)]
+        messages=[
+            OutboxMessageOut.model_validate(m, from_attributes=True) for m in await session.scalars(query)
+        ]
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
@@ -19,7 +20,7 @@ from core.checkout_service import (
     start_checkout,
 )
 from domain.checkout import TERMINAL_STATUSES, CheckoutStatus, CompletionResult, FailureCode
-from models import Cart, Order
+from models import Cart, Checkout, Order
 from workflows.checkout import CheckoutWorkflow
 
 router = APIRouter(prefix="/store/carts", tags=["checkout"])
@@ -31,7 +32,7 @@ _STATUS_FOR_FAILURE: dict[str, int] = {
 }
 _MESSAGES = {
     FailureCode.PAYMENT_REQUIRED: "The payment has not been authorized yet",
-    FailureCode.CHECKOUT_EXPIRED: "The checkout expired before the payment arrived; start a new payment session",
+    FailureCode.CHECKOUT_EXPIRED: "The payment did not arrive in time; start a new payment session",
     FailureCode.PAYMENT_CANCELED: "The payment was canceled; start a new payment session",
 }
 
@@ -98,24 +99,32 @@ async def complete_cart(cart_id: str, session: SessionDep, temporal: TemporalDep
         if await session.get(Cart, cart_id) is None:
             raise not_found("cart", cart_id)
         raise cart_error(FailureCode.PAYMENT_REQUIRED, "Create a payment session and pay before completing")
+    payment_intent_id = checkout.payment_intent_id
+    # Hand the connection back while the workflow works: under load that can take seconds.
+    await session.close()
     try:
-        result: CompletionResult = await temporal.get_workflow_handle(
-            checkout.payment_intent_id
-        ).execute_update(CheckoutWorkflow.complete)
+        result: CompletionResult = await temporal.get_workflow_handle(payment_intent_id).execute_update(
+            CheckoutWorkflow.complete
+        )
     except (RPCError, WorkflowUpdateFailedError) as exc:
         # The workflow may have finished in the meantime: the database then has its outcome.
-        await session.refresh(checkout)
-        result = CompletionResult(
-            order_id=checkout.order_id,
-            status=CheckoutStatus(checkout.status),
-            failure_code=FailureCode(checkout.failure_code) if checkout.failure_code else None,
-        )
+        result = await _outcome_from_database(session, payment_intent_id)
         if result.order_id is None and result.status not in TERMINAL_STATUSES:
             raise temporal_unavailable() from exc
     if result.order_id is not None:
-        session.expire_all()
         order = await session.get(Order, result.order_id)
         if order is not None:
             return CompleteResponse(order=PlacedOrderOut.of(order))
     code = result.failure_code or FailureCode.PAYMENT_REQUIRED
     raise cart_error(code, result.failure_message or _MESSAGES.get(code, code.value.replace("_", " ")))
+
+
+async def _outcome_from_database(session: AsyncSession, payment_intent_id: str) -> CompletionResult:
+    checkout = await session.get(Checkout, payment_intent_id)
+    if checkout is None:
+        return CompletionResult(order_id=None, status=CheckoutStatus.RESERVING)
+    return CompletionResult(
+        order_id=checkout.order_id,
+        status=CheckoutStatus(checkout.status),
+        failure_code=FailureCode(checkout.failure_code) if checkout.failure_code else None,
+    )

@@ -19,8 +19,10 @@ async def get_order(
 ) -> OrderResponse:
     """The buyer's view of an order. Without the right token it does not exist (404, not 403)."""
     order = await session.get(Order, order_id)
-    if order is None or x_order_token is None or not hmac.compare_digest(
-        order.access_token.encode(), x_order_token.encode()
+    if (
+        order is None
+        or x_order_token is None
+        or not hmac.compare_digest(order.access_token.encode(), x_order_token.encode())
     ):
         raise not_found("order", order_id)
     return OrderResponse(order=OrderOut.of(order))

@@ -95,5 +95,7 @@ async def stripe_webhook(
         return WebhookAck(routed="closed")
     except RPCError as exc:
         logger.warning("stripe event %s could not be handed to Temporal: %s", event.id, exc)
-        raise APIError(503, "temporal_unavailable", "Could not hand the event over; deliver it again") from exc
+        raise APIError(
+            503, "temporal_unavailable", "Could not hand the event over; deliver it again"
+        ) from exc
     return WebhookAck(routed="checkout")

@@ -80,7 +80,9 @@ class OrderOut(BaseModel):
                 status=order.payment_collection.status,
                 payment_intent_id=order.payment_intent_id,
             ),
-            transactions=[OrderTransactionOut.model_validate(t, from_attributes=True) for t in order.transactions],
+            transactions=[
+                OrderTransactionOut.model_validate(t, from_attributes=True) for t in order.transactions
+            ],
             created_at=order.created_at,
         )
 
