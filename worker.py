@@ -5,23 +5,38 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 import stripe
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
 from temporalio.worker import Worker
 
 from activities.inventory import InventoryActivities
 from activities.notifications import NotificationActivities
 from activities.orders import OrderActivities
 from activities.payments import PaymentActivities
+from activities.reconciler import ReconcilerActivities
 from core.analytics import AnalyticsSink, PostHogSink
 from core.email import EmailSender, ResendEmailSender
 from core.settings import Settings
+from domain.checkout import ReconcileInput
 from workflows.checkout import CheckoutWorkflow
+from workflows.reconciler import RECONCILER_SCHEDULE_ID, StripeReconcilerWorkflow
 
-WORKFLOWS: Sequence[type] = (CheckoutWorkflow,)
+WORKFLOWS: Sequence[type] = (CheckoutWorkflow, StripeReconcilerWorkflow)
 
 
 def email_sender_from(settings: Settings) -> EmailSender | None:
@@ -38,6 +53,7 @@ def analytics_from(settings: Settings) -> AnalyticsSink | None:
 
 def build_activities(
     *,
+    settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
     stripe_client: stripe.StripeClient,
     email_sender: EmailSender | None,
@@ -47,6 +63,7 @@ def build_activities(
     payments = PaymentActivities(stripe_client, sessionmaker)
     orders = OrderActivities(sessionmaker)
     notifications = NotificationActivities(sessionmaker, email_sender, analytics)
+    reconciler = ReconcilerActivities(stripe_client, settings)
     return [
         inventory.reserve_cart_inventory,
         inventory.release_cart_inventory,
@@ -58,6 +75,7 @@ def build_activities(
         orders.record_checkout,
         notifications.send_order_confirmation,
         notifications.track_order_placed,
+        reconciler.nudge_authorized_checkouts,
     ]
 
 
@@ -71,6 +89,36 @@ def build_worker(client: Client, task_queue: str, activities: list[Callable[...,
     )
 
 
+def reconciler_schedule(settings: Settings) -> Schedule:
+    # Look back over several intervals, so a run that failed or was skipped loses nothing.
+    lookback = max(86_400, 3 * settings.reconciler_interval_seconds)
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            StripeReconcilerWorkflow.run,
+            ReconcileInput(lookback_seconds=lookback),
+            id=RECONCILER_SCHEDULE_ID,
+            task_queue=settings.temporal_task_queue,
+        ),
+        spec=ScheduleSpec(
+            intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.reconciler_interval_seconds))]
+        ),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
+async def ensure_reconciler_schedule(client: Client, settings: Settings) -> None:
+    """Create the reconciler's Schedule, or bring an existing one in line with the settings."""
+    schedule = reconciler_schedule(settings)
+    try:
+        await client.create_schedule(RECONCILER_SCHEDULE_ID, schedule)
+    except ScheduleAlreadyRunningError:
+
+        async def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
+            return ScheduleUpdate(schedule=schedule)
+
+        await client.get_schedule_handle(RECONCILER_SCHEDULE_ID).update(replace)
+
+
 async def main() -> None:
     from core.db import get_sessionmaker
     from core.settings import get_settings
@@ -81,12 +129,14 @@ async def main() -> None:
     settings = get_settings()
     client = await connect_temporal(settings)
     activities = build_activities(
+        settings=settings,
         sessionmaker=get_sessionmaker(),
         stripe_client=get_stripe_client(),
         email_sender=email_sender_from(settings),
         analytics=analytics_from(settings),
     )
     worker = build_worker(client, settings.temporal_task_queue, activities)
+    await ensure_reconciler_schedule(client, settings)
     logging.getLogger("worker").info("worker polling task queue %r", settings.temporal_task_queue)
     await worker.run()
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from core.cart_service import cart_totals, load_cart
@@ -14,6 +16,7 @@ from domain.checkout import (
     TERMINAL_STATUSES,
     CheckoutInput,
     CheckoutStatus,
+    PaymentEvent,
     ReservationResult,
 )
 from domain.money import to_stripe_amount
@@ -135,4 +138,26 @@ async def start_checkout(temporal: Client, settings: Settings, checkout: Checkou
     )
     return await temporal.execute_update_with_start_workflow(
         CheckoutWorkflow.sync_reservation, start_workflow_operation=start
+    )
+
+
+async def signal_with_start(
+    temporal: Client, settings: Settings, payment_intent_id: str, event: PaymentEvent
+) -> WorkflowHandle[Any, Any]:
+    """Deliver a payment hint even if the checkout does not exist yet (it then starts from it).
+
+    A checkout that has finished is never started again this way: Temporal raises
+    `WorkflowAlreadyStartedError`, which callers acknowledge.
+    """
+    return await temporal.start_workflow(
+        CheckoutWorkflow.run,
+        CheckoutInput(
+            payment_intent_id=payment_intent_id,
+            payment_timeout_seconds=settings.checkout_payment_timeout_seconds,
+        ),
+        id=payment_intent_id,
+        task_queue=settings.temporal_task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        start_signal="payment_event",
+        start_signal_args=[event],
     )

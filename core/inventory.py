@@ -57,7 +57,7 @@ async def _lock_levels(
         .order_by(InventoryLevel.id)
         .with_for_update(of=InventoryLevel)
     )
-    return {variant_id: level for level, variant_id in rows.tuples()}
+    return {variant_id: level for level, variant_id in rows}
 
 
 def _require(level: InventoryLevel | None, variant_id: str, extra: int) -> InventoryLevel:

@@ -148,3 +148,13 @@ class CancelPaymentInput(BaseModel):
     payment_intent_id: str
     # False at expiry: an authorization found then is a late payment that becomes an order.
     void_authorization: bool
+
+
+class ReconcileInput(BaseModel):
+    lookback_seconds: int = 86_400
+
+
+class ReconcileResult(BaseModel):
+    examined: int = 0
+    nudged: int = 0
+    already_finished: int = 0

@@ -214,10 +214,12 @@ class Outgoing:
 
 def stack_activities(outgoing: Outgoing) -> list[Callable[..., Any]]:
     from core.db import get_sessionmaker
+    from core.settings import get_settings
     from core.stripe_gateway import get_stripe_client
     from worker import build_activities
 
     return build_activities(
+        settings=get_settings(),
         sessionmaker=get_sessionmaker(),
         stripe_client=get_stripe_client(),
         email_sender=outgoing,

@@ -11,16 +11,13 @@ from typing import Annotated, Any
 import stripe
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowHandle
-from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api.deps import SettingsDep, TemporalDep
 from api.errors import APIError
-from core.settings import Settings
-from domain.checkout import CheckoutInput, PaymentEvent
-from workflows.checkout import CheckoutWorkflow
+from core.checkout_service import signal_with_start
+from domain.checkout import PaymentEvent
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["webhooks"])
@@ -41,25 +38,6 @@ def payment_intent_id_of(event: stripe.Event) -> str | None:
     if isinstance(payment_intent, dict):
         payment_intent = payment_intent.get("id")
     return str(payment_intent) if payment_intent else None
-
-
-async def signal_with_start(
-    temporal: Client, settings: Settings, payment_intent_id: str, event: PaymentEvent
-) -> WorkflowHandle[Any, Any]:
-    """Deliver the event even if the checkout does not exist yet (it then starts from the event)."""
-    return await temporal.start_workflow(
-        CheckoutWorkflow.run,
-        CheckoutInput(
-            payment_intent_id=payment_intent_id,
-            payment_timeout_seconds=settings.checkout_payment_timeout_seconds,
-        ),
-        id=payment_intent_id,
-        task_queue=settings.temporal_task_queue,
-        # A finished checkout is never started again by a (late) webhook.
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        start_signal="payment_event",
-        start_signal_args=[event],
-    )
 
 
 @router.post("/hooks/stripe", response_model=WebhookAck, responses={400: {}, 503: {}})
