@@ -24,6 +24,7 @@ from temporalio.client import (
 )
 from temporalio.worker import Worker
 
+from activities.fulfillment import FulfillmentActivities
 from activities.inventory import InventoryActivities
 from activities.notifications import NotificationActivities
 from activities.orders import OrderActivities
@@ -34,9 +35,10 @@ from core.email import EmailSender, ResendEmailSender
 from core.settings import Settings
 from domain.checkout import ReconcileInput
 from workflows.checkout import CheckoutWorkflow
+from workflows.fulfillment import FulfillmentWorkflow
 from workflows.reconciler import RECONCILER_SCHEDULE_ID, StripeReconcilerWorkflow
 
-WORKFLOWS: Sequence[type] = (CheckoutWorkflow, StripeReconcilerWorkflow)
+WORKFLOWS: Sequence[type] = (CheckoutWorkflow, FulfillmentWorkflow, StripeReconcilerWorkflow)
 
 
 def email_sender_from(settings: Settings) -> EmailSender | None:
@@ -64,6 +66,7 @@ def build_activities(
     orders = OrderActivities(sessionmaker)
     notifications = NotificationActivities(sessionmaker, email_sender, analytics)
     reconciler = ReconcilerActivities(stripe_client, settings)
+    fulfillment = FulfillmentActivities(sessionmaker)
     return [
         inventory.reserve_cart_inventory,
         inventory.release_cart_inventory,
@@ -75,6 +78,8 @@ def build_activities(
         orders.record_checkout,
         notifications.send_order_confirmation,
         notifications.track_order_placed,
+        notifications.send_shipping_confirmation,
+        fulfillment.record_shipment,
         reconciler.nudge_authorized_checkouts,
     ]
 

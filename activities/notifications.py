@@ -15,24 +15,42 @@ from temporalio import activity
 
 from core.analytics import AnalyticsSink, stable_event_uuid
 from core.email import EmailMessage, EmailSender
+from domain.fulfillment import RecordShipmentInput, Shipment
 from domain.ids import new_id
 from domain.money import format_money
 from models import Order, OutboxMessage
 
 
-def confirmation_email(order: Order) -> EmailMessage:
-    total = format_money(order.total, order.currency_code)
+def _email(order: Order, *, subject: str, intro: str, closing: list[str]) -> EmailMessage:
     lines = [f"{item.quantity} x {item.title} ({item.sku})" for item in order.items]
-    text = "\n".join(["Thank you for your order.", "", *lines, "", f"Total: {total}", f"Order: {order.id}"])
+    text = "\n".join([intro, "", *lines, "", *closing, f"Order: {order.id}"])
     html = "".join(
         [
-            "<p>Thank you for your order.</p><ul>",
+            f"<p>{escape(intro)}</p><ul>",
             *(f"<li>{escape(line)}</li>" for line in lines),
-            f"</ul><p>Total: <strong>{escape(total)}</strong></p><p>Order: {escape(order.id)}</p>",
+            "</ul>",
+            *(f"<p>{escape(line)}</p>" for line in [*closing, f"Order: {order.id}"]),
         ]
     )
-    return EmailMessage(
-        to=order.email or "", subject=f"Your Grace's Towel order {order.id}", html=html, text=text
+    return EmailMessage(to=order.email or "", subject=subject, html=html, text=text)
+
+
+def confirmation_email(order: Order) -> EmailMessage:
+    total = format_money(order.total, order.currency_code)
+    return _email(
+        order,
+        subject=f"Your Grace's Towel order {order.id}",
+        intro="Thank you for your order.",
+        closing=[f"Total: {total}"],
+    )
+
+
+def shipping_email(order: Order, shipment: Shipment) -> EmailMessage:
+    return _email(
+        order,
+        subject=f"Your Grace's Towel order {order.id} has shipped",
+        intro="Your order is on its way.",
+        closing=[f"Carrier: {shipment.carrier}", f"Tracking number: {shipment.tracking_number}"],
     )
 
 
@@ -84,12 +102,8 @@ class NotificationActivities:
             raise LookupError(f"order {order_id} does not exist")
         return order
 
-    @activity.defn
-    async def send_order_confirmation(self, order_id: str) -> str:
+    async def _send_email(self, order: Order, email: EmailMessage, key: str) -> str:
         """Returns the outbox status: `sent` through Resend, or `outbox` where no provider is configured."""
-        order = await self._order(order_id)
-        email = confirmation_email(order)
-        key = f"{order.id}:confirmation-email"
         message = await self._claim(
             channel="email",
             key=key,
@@ -105,6 +119,18 @@ class NotificationActivities:
         provider_id = await self._email_sender.send(email, idempotency_key=key)
         await self._mark(message.id, status="sent", provider_message_id=provider_id)
         return "sent"
+
+    @activity.defn
+    async def send_order_confirmation(self, order_id: str) -> str:
+        order = await self._order(order_id)
+        return await self._send_email(order, confirmation_email(order), f"{order.id}:confirmation-email")
+
+    @activity.defn
+    async def send_shipping_confirmation(self, request: RecordShipmentInput) -> str:
+        order = await self._order(request.order_id)
+        return await self._send_email(
+            order, shipping_email(order, request.shipment), f"{order.id}:shipping-email"
+        )
 
     @activity.defn
     async def track_order_placed(self, order_id: str) -> str:

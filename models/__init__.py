@@ -4,7 +4,7 @@ from models.base import Base
 from models.cart import Cart, CartShippingMethod, LineItem, ShippingOption
 from models.checkout import Checkout
 from models.inventory import InventoryItem, InventoryLevel, Reservation
-from models.order import Order, OrderItem, OrderTransaction, Payment, PaymentCollection
+from models.order import Fulfillment, Order, OrderItem, OrderTransaction, Payment, PaymentCollection
 from models.outbox import OutboxMessage
 from models.product import (
     Product,
@@ -22,6 +22,7 @@ __all__ = [
     "CartShippingMethod",
     "Checkout",
     "Country",
+    "Fulfillment",
     "InventoryItem",
     "InventoryLevel",
     "LineItem",

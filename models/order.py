@@ -137,3 +137,15 @@ class OrderTransaction(Base):
     # The Stripe object this movement is: the PaymentIntent for a capture, the Refund for a refund.
     reference_id: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Fulfillment(Timestamped, Base):
+    """The shipment of an order (one per order for now), written by its FulfillmentWorkflow."""
+
+    __tablename__ = "fulfillments"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), unique=True)
+    carrier: Mapped[str] = mapped_column(String(100))
+    tracking_number: Mapped[str] = mapped_column(String(200))
+    shipped_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

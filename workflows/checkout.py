@@ -12,7 +12,8 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
 from temporalio.types import MethodAsyncSingleParam, ParamType, ReturnType
 
 with workflow.unsafe.imports_passed_through():
@@ -34,6 +35,9 @@ with workflow.unsafe.imports_passed_through():
         ReservationResult,
         ReserveInput,
     )
+    from domain.fulfillment import FulfillmentInput
+    from domain.ids import fulfillment_workflow_id
+    from workflows.fulfillment import FulfillmentWorkflow
 
 CART_ID = SearchAttributeKey.for_keyword("CartId")
 ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
@@ -211,7 +215,21 @@ class CheckoutWorkflow:
             await self._execute(NotificationActivities.track_order_placed, order.order_id, ANALYTICS_RETRY)
         except ActivityError:
             workflow.logger.warning("analytics event for %s was dropped", order.order_id)
+        await self._start_fulfillment(order.order_id)
         return self._state
+
+    async def _start_fulfillment(self, order_id: str) -> None:
+        """The fulfillment outlives the checkout (ABANDON): it waits for the warehouse."""
+        try:
+            await workflow.start_child_workflow(
+                FulfillmentWorkflow.run,
+                FulfillmentInput(order_id=order_id, payment_intent_id=self._state.payment_intent_id),
+                id=fulfillment_workflow_id(self._state.payment_intent_id),
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                static_summary=f"Fulfillment of order {order_id}",
+            )
+        except WorkflowAlreadyStartedError:
+            pass  # shipped by an operator before we got here: it already runs
 
     async def _compensate(self, payment: PaymentIntentSnapshot, error: ActivityError) -> CheckoutState:
         """No order could be made: give the money back (void or refund) and the stock."""

@@ -9,15 +9,20 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import select
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api.deps import AdminDep, SessionDep, SettingsDep, TemporalDep
-from api.errors import not_found
+from api.errors import APIError, not_found
 from api.schemas.orders import OrderOut, OrderResponse
 from core.settings import Settings
 from domain.checkout import CheckoutState
+from domain.fulfillment import FulfillmentInput, Shipment
+from domain.ids import fulfillment_workflow_id
 from models import Checkout, Order, OutboxMessage
 from workflows.checkout import CheckoutWorkflow
+from workflows.fulfillment import FulfillmentWorkflow
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[AdminDep])
 
@@ -124,6 +129,44 @@ async def get_order(order_id: str, session: SessionDep) -> OrderResponse:
     if order is None:
         raise not_found("order", order_id)
     return OrderResponse(order=OrderOut.of(order))
+
+
+class ShipmentAccepted(BaseModel):
+    order_id: str
+    # The FulfillmentWorkflow that records the shipment and emails the customer.
+    workflow_id: str
+    shipment: Shipment
+
+
+@router.post("/orders/{order_id}/shipments", response_model=ShipmentAccepted, status_code=202)
+async def ship_order(
+    order_id: str, shipment: Shipment, session: SessionDep, settings: SettingsDep, temporal: TemporalDep
+) -> ShipmentAccepted:
+    """The warehouse handed the order to a carrier. Accepted once; the workflow does the rest."""
+    order = await session.get(Order, order_id)
+    if order is None:
+        raise not_found("order", order_id)
+    if order.payment_status != "captured":
+        raise APIError(409, "order_not_paid", "Only a captured order can be shipped")
+    if order.fulfillment_status == "shipped":
+        raise APIError(409, "already_shipped", "This order has already been shipped")
+    workflow_id = fulfillment_workflow_id(order.payment_intent_id)
+    try:
+        # Signal-with-start: works whether or not the checkout has started the fulfillment yet.
+        await temporal.start_workflow(
+            FulfillmentWorkflow.run,
+            FulfillmentInput(order_id=order.id, payment_intent_id=order.payment_intent_id),
+            id=workflow_id,
+            task_queue=settings.temporal_task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            start_signal="ship",
+            start_signal_args=[shipment],
+        )
+    except WorkflowAlreadyStartedError as done:
+        raise APIError(409, "already_shipped", "This order has already been shipped") from done
+    except RPCError as exc:
+        raise APIError(503, "temporal_unavailable", "The workflow service is not reachable") from exc
+    return ShipmentAccepted(order_id=order.id, workflow_id=workflow_id, shipment=shipment)
 
 
 @router.get("/outbox", response_model=OutboxList)
