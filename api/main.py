@@ -6,10 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from api.errors import install_error_handlers
 from api.routes import admin, carts, checkout, health, orders, products, regions, shipping, webhooks
 from core.db import get_engine
+from core.media import LocalMediaStore, media_store_from
 from core.settings import get_settings
 
 
@@ -18,6 +22,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     get_settings()  # fail fast on bad or unsafe configuration
     yield
     await get_engine().dispose()
+
+
+class MediaFiles(StaticFiles):
+    """The local media store's files; an SVG opened directly runs no script and loads nothing."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+        return response
 
 
 def create_app() -> FastAPI:
@@ -32,6 +46,12 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     for module in (health, regions, products, carts, shipping, checkout, orders, webhooks, admin):
         app.include_router(module.router)
+    media = media_store_from(get_settings())
+    app.state.media = media
+    if isinstance(media, LocalMediaStore):
+        # With S3/R2 the bucket serves the images; locally the API does (make dev, tests).
+        media.directory.mkdir(parents=True, exist_ok=True)
+        app.mount(media.url_prefix, MediaFiles(directory=media.directory), name="media")
     return app
 
 

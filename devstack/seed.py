@@ -13,6 +13,10 @@ Demo cases worth knowing about:
 - GT-TBT-CORAL (Turkish Beach Towel, Coral): stocked only in the EU warehouse, so it is
   unavailable in the United States and Japan (no fallback to another location).
 - towel-gift-set: a draft product, never shown in the store.
+
+Product images are generated here (an SVG swatch per colour or design, with the product's
+title; no network) and written through the configured media store (core.media: the local
+directory the API serves at /media, or S3/R2), under `products/{handle}/{value}.svg`.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
+from xml.sax.saxutils import escape
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import (
@@ -32,6 +37,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from core.db import database_url
+from core.media import MediaStore, media_store_from
+from core.settings import get_settings
 from domain.ids import new_id
 from models import (
     Base,
@@ -85,7 +92,6 @@ class ProductSeed:
     option_titles: tuple[str, ...]
     variants: tuple[VariantSeed, ...]
     status: str = "published"
-    image_names: tuple[str, ...] = field(default=("front.jpg", "detail.jpg"))
 
 
 LOCATIONS = {EU_WAREHOUSE: "nl", US_WAREHOUSE: "us"}
@@ -417,24 +423,97 @@ async def _seed_variant(
         )
 
 
-async def _seed_images(session: AsyncSession, product: Product, seed: ProductSeed) -> None:
-    # Images have no natural key: a product that has any is left alone.
-    has_images = await session.scalar(select(func.count()).where(ProductImage.product_id == product.id))
-    if has_images:
-        return
-    for rank, name in enumerate(seed.image_names):
-        session.add(
-            ProductImage(
-                id=new_id("img"),
-                product_id=product.id,
-                url=f"/media/products/{seed.handle}/{name}",
-                rank=rank,
-            )
+# --- product images ------------------------------------------------------------------------
+
+SVG = "image/svg+xml"
+# What each colour or design of the catalog looks like on its swatch.
+SWATCHES = {
+    "Sand": "#d8c3a0",
+    "Sage": "#9caf88",
+    "Slate": "#5a6670",
+    "White": "#f6f4ef",
+    "Clay": "#b86f52",
+    "Indigo": "#3f4c8c",
+    "Olive": "#7a7a3a",
+    "Coral": "#f08070",
+    "Natural": "#e3d9c6",
+    "Charcoal": "#3b3b3b",
+    "Ivory": "#f4eedc",
+    "Moss": "#6b7d43",
+    "Fox": "#d9792b",
+    "Whale": "#4f7391",
+}
+# Earlier versions of this seed stored these URLs, which nothing served; they are replaced.
+_LEGACY_IMAGE_NAMES = ("front.jpg", "detail.jpg")
+
+
+@dataclass(frozen=True)
+class ImageSeed:
+    key: str
+    data: bytes
+
+
+def _slug(value: str) -> str:
+    return "-".join("".join(ch if ch.isalnum() else " " for ch in value.lower()).split())
+
+
+def _ink(hex_colour: str) -> str:
+    """Dark text on light swatches, light text on dark ones."""
+    red, green, blue = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return "#222222" if 0.299 * red + 0.587 * green + 0.114 * blue > 150 else "#ffffff"
+
+
+def swatch_svg(title: str, label: str, colour: str) -> bytes:
+    """A 800x800 placeholder: the colour, the product title and the colour's name. Deterministic."""
+    ink = _ink(colour)
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="800" height="800" viewBox="0 0 800 800">\n'
+        f"  <title>{escape(title)} ({escape(label)})</title>\n"
+        f'  <rect width="800" height="800" fill="{colour}"/>\n'
+        f'  <g fill="{ink}" font-family="Georgia, serif" text-anchor="middle">\n'
+        f'    <text x="400" y="390" font-size="56">{escape(title)}</text>\n'
+        f'    <text x="400" y="460" font-size="32" opacity="0.8">{escape(label)}</text>\n'
+        "  </g>\n"
+        "</svg>\n"
+    ).encode()
+
+
+def product_images(seed: ProductSeed) -> tuple[ImageSeed, ...]:
+    """One swatch per value of the product's first option (its colour or design), in option order."""
+    values = dict.fromkeys(variant.option_values[0] for variant in seed.variants)
+    return tuple(
+        ImageSeed(
+            key=f"products/{seed.handle}/{_slug(value)}.svg",
+            data=swatch_svg(seed.title, value, SWATCHES.get(value, "#cccccc")),
         )
+        for value in values
+    )
+
+
+async def _seed_images(session: AsyncSession, media: MediaStore, product: Product, seed: ProductSeed) -> None:
+    """Put each image (same key, same bytes: idempotent) and ensure one row per key.
+
+    A row is the seed's image for a key when its URL ends with that key, so when the store
+    changes (local directory -> R2) the row is pointed at the new URL instead of duplicated.
+    Rows of other images are left alone; the legacy placeholder rows are removed.
+    """
+    rows = list(await session.scalars(select(ProductImage).where(ProductImage.product_id == product.id)))
+    legacy = {f"/media/products/{seed.handle}/{name}" for name in _LEGACY_IMAGE_NAMES}
+    for row in rows:
+        if row.url in legacy:
+            await session.delete(row)
+    rows = [row for row in rows if row.url not in legacy]
+    for rank, image in enumerate(product_images(seed)):
+        url = await media.put(image.key, image.data, SVG)
+        found = next((row for row in rows if row.url == url or row.url.endswith(f"/{image.key}")), None)
+        if found is None:
+            session.add(ProductImage(id=new_id("img"), product_id=product.id, url=url, rank=rank))
+        elif found.url != url:
+            found.url = url
     await session.flush()
 
 
-async def _seed_products(session: AsyncSession) -> None:
+async def _seed_products(session: AsyncSession, media: MediaStore) -> None:
     locations = {
         location.name: location
         for location in await session.scalars(select(StockLocation).where(StockLocation.name.in_(LOCATIONS)))
@@ -452,7 +531,7 @@ async def _seed_products(session: AsyncSession) -> None:
         value_ids = await _seed_options(session, product, seed)
         for rank, variant_seed in enumerate(seed.variants):
             await _seed_variant(session, product, seed, variant_seed, rank, value_ids, locations)
-        await _seed_images(session, product, seed)
+        await _seed_images(session, media, product, seed)
 
 
 def _transaction(session: AsyncSession) -> AsyncSessionTransaction:
@@ -460,11 +539,16 @@ def _transaction(session: AsyncSession) -> AsyncSessionTransaction:
     return session.begin_nested() if session.in_transaction() else session.begin()
 
 
-async def seed_demo_catalog(session: AsyncSession) -> None:
-    """Create whatever part of the demo catalog is missing, in one transaction."""
+async def seed_demo_catalog(session: AsyncSession, media: MediaStore | None = None) -> None:
+    """Create whatever part of the demo catalog is missing, in one transaction.
+
+    Images go to `media`, by default the store the settings configure (core.media).
+    """
+    if media is None:
+        media = media_store_from(get_settings())
     async with _transaction(session):
         await _seed_places(session)
-        await _seed_products(session)
+        await _seed_products(session, media)
 
 
 async def _seed_configured_database() -> None:

@@ -7,14 +7,15 @@ place the order, capture, confirm. Deterministic code only: every side effect is
 from __future__ import annotations
 
 import asyncio
+from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
-from temporalio.workflow import ParentClosePolicy
 from temporalio.types import MethodAsyncSingleParam, ParamType, ReturnType
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.inventory import InventoryActivities
@@ -220,7 +221,8 @@ class CheckoutWorkflow:
 
     async def _start_fulfillment(self, order_id: str) -> None:
         """The fulfillment outlives the checkout (ABANDON): it waits for the warehouse."""
-        try:
+        # Already running means an operator shipped before we got here (admin signal-with-start).
+        with suppress(WorkflowAlreadyStartedError):
             await workflow.start_child_workflow(
                 FulfillmentWorkflow.run,
                 FulfillmentInput(order_id=order_id, payment_intent_id=self._state.payment_intent_id),
@@ -228,8 +230,6 @@ class CheckoutWorkflow:
                 parent_close_policy=ParentClosePolicy.ABANDON,
                 static_summary=f"Fulfillment of order {order_id}",
             )
-        except WorkflowAlreadyStartedError:
-            pass  # shipped by an operator before we got here: it already runs
 
     async def _compensate(self, payment: PaymentIntentSnapshot, error: ActivityError) -> CheckoutState:
         """No order could be made: give the money back (void or refund) and the stock."""

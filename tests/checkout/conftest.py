@@ -184,13 +184,10 @@ class Shopper:
 
 
 async def pay(payment_intent_id: str, card: str = CARD_OK) -> stripe.PaymentIntent:
-    """What Stripe.js does in the browser: attach a card, then confirm (localstripe wants two calls)."""
-    client = get_stripe_client()
-    method = await client.v1.payment_methods.create_async(
-        {"type": "card", "card": {"number": card, "exp_month": 12, "exp_year": 2034, "cvc": "123"}}
-    )
-    await client.v1.payment_intents.update_async(payment_intent_id, {"payment_method": method.id})
-    return await client.v1.payment_intents.confirm_async(payment_intent_id)
+    """What Stripe.js does in the browser: attach a card, then confirm (devstack.fakestripe.pay)."""
+    from devstack import fakestripe
+
+    return await fakestripe.pay(get_stripe_client(), payment_intent_id, card)
 
 
 @pytest.fixture

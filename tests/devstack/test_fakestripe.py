@@ -9,8 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import stripe
 
+from devstack.fakestripe import pay
 from tests.devstack.conftest import ROOT, free_ports, listening
 
 
@@ -86,3 +88,14 @@ def test_an_unreadable_state_file_is_set_aside_not_fatal(tmp_path: Path) -> None
         _create_payment_intent(client)
     assert (tmp_path / "localstripe.pickle.broken").read_bytes() == b"\x80\x05not a pickle"
     assert "unreadable" in (tmp_path / "localstripe.log").read_text()
+
+
+async def test_pay_authorizes_like_stripe_js_and_a_declined_card_raises(tmp_path: Path) -> None:
+    (port,) = free_ports(1)
+    with fakestripe(port, None, tmp_path / "localstripe.log") as client:
+        paid = await pay(client, _create_payment_intent(client), "4242424242424242")
+        assert paid.status == "requires_capture"
+        assert paid.payment_method is not None
+
+        with pytest.raises(stripe.CardError):
+            await pay(client, _create_payment_intent(client), "4000000000000341")
