@@ -52,6 +52,20 @@ def _reset_cached_clients() -> None:
         cached.cache_clear()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The local media store of this session (LOCAL_MEDIA_DIR): what the seed writes, the API serves."""
+    from core.settings import get_settings
+
+    directory = tmp_path_factory.mktemp("media")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LOCAL_MEDIA_DIR", str(directory))
+        patch.delenv("S3_BUCKET", raising=False)
+        get_settings.cache_clear()
+        yield directory
+    get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """A fresh database for this pytest run, migrated to head, dropped afterwards."""

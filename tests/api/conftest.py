@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,20 +21,6 @@ class DemoCatalog:
     variants: dict[str, str]  # sku -> id
     shipping_options: dict[tuple[str, str], str]  # (region name, option name) -> id
     locations: dict[str, str]  # name -> id
-
-
-@pytest.fixture(scope="session", autouse=True)
-def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The local media store of this session (LOCAL_MEDIA_DIR): what the seed writes, the API serves."""
-    from core.settings import get_settings
-
-    directory = tmp_path_factory.mktemp("media")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LOCAL_MEDIA_DIR", str(directory))
-        patch.delenv("S3_BUCKET", raising=False)
-        get_settings.cache_clear()
-        yield directory
-    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")
