@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from typing import Annotated
 
 import stripe
 from fastapi import APIRouter, Header, Request
@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from api.deps import SettingsDep, TemporalDep
+from api.deps import SettingsDep, get_temporal
 from api.errors import APIError
 from core.checkout_service import signal_with_start
 from domain.checkout import PaymentEvent
@@ -31,19 +31,16 @@ class WebhookAck(BaseModel):
 
 
 def payment_intent_id_of(event: stripe.Event) -> str | None:
-    data: dict[str, Any] = event.to_dict()["data"]["object"]
-    if event.type.startswith("payment_intent."):
-        return str(data["id"]) if data.get("id") else None
-    payment_intent = data.get("payment_intent")
-    if isinstance(payment_intent, dict):
-        payment_intent = payment_intent.get("id")
-    return str(payment_intent) if payment_intent else None
+    """The PaymentIntent a `payment_intent.*` event is about; None for every other event."""
+    if not event.type.startswith("payment_intent."):
+        return None
+    payment_intent_id = event.to_dict()["data"]["object"].get("id")
+    return str(payment_intent_id) if payment_intent_id else None
 
 
 @router.post("/hooks/stripe", response_model=WebhookAck, responses={400: {}, 503: {}})
 async def stripe_webhook(
     request: Request,
-    temporal: TemporalDep,
     settings: SettingsDep,
     stripe_signature: Annotated[str | None, Header()] = None,
 ) -> WebhookAck:
@@ -60,9 +57,11 @@ async def stripe_webhook(
         raise APIError(400, "invalid_payload", "The body is not a Stripe event") from bad
 
     payment_intent_id = payment_intent_id_of(event)
-    if payment_intent_id is None or not event.type.startswith("payment_intent."):
+    if payment_intent_id is None:
         logger.info("stripe event %s (%s) acknowledged, nothing to route", event.id, event.type)
         return WebhookAck(routed="ignored")
+    # Only now, after the signature: a forged request never learns whether Temporal is up.
+    temporal = await get_temporal(request)
     try:
         await signal_with_start(
             temporal, settings, payment_intent_id, PaymentEvent(event_id=event.id, type=event.type)

@@ -45,3 +45,16 @@ async def test_webhook_answers_503_when_temporal_is_unreachable(temporal_unreach
     assert answer.status_code == 503, answer.text
     assert answer.json()["error"]["code"] == "temporal_unavailable"
     assert app.state.temporal is None  # nothing half-connected is kept for the next request
+
+
+@pytest.mark.e2e
+async def test_a_forged_event_is_refused_before_temporal_is_even_asked(temporal_unreachable: str) -> None:
+    from api.main import create_app
+
+    body, headers = signed(
+        payment_intent_event("payment_intent.amount_capturable_updated", new_id("pi")), secret="whsec_forged"
+    )
+    async with AsyncClient(transport=ASGITransport(app=create_app()), base_url="http://testserver") as http:
+        answer = await http.post("/hooks/stripe", content=body, headers=headers)
+
+    assert (answer.status_code, answer.json()["error"]["code"]) == (400, "invalid_signature")
