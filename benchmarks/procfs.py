@@ -1,4 +1,4 @@
-"""Peak memory and CPU time of the stack's processes, from Linux's /proc (no extra dependency).
+"""The stack's processes, their peak memory and CPU time, from Linux's /proc (no extra dependency).
 
 Elsewhere every reading is None and the report says "n/a".
 """
@@ -59,6 +59,32 @@ def children_of(pid: int) -> list[int]:
         if fields is not None and len(fields) > 1 and fields[1] == str(pid):
             found.append(int(entry.name))
     return found
+
+
+def descendants(pid: int) -> list[int]:
+    """Children, their children and so on (the supervisor's services)."""
+    found: list[int] = []
+    parents = [pid]
+    while parents:
+        children = children_of(parents.pop())
+        found += children
+        parents += children
+    return found
+
+
+def cmdline(pid: int) -> list[str]:
+    """The process's argv ([] once it is gone)."""
+    try:
+        raw = (_PROC / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return []
+    return raw.decode(errors="replace").split("\0")[:-1]
+
+
+def alive(pid: int) -> bool:
+    """Running: it exists and is not a zombie waiting to be reaped."""
+    fields = _stat_fields(pid)
+    return fields is not None and bool(fields) and fields[0] not in ("Z", "X")
 
 
 def tree_cpu_seconds(pid: int) -> float | None:

@@ -201,9 +201,10 @@ def render(results: Results, command: str) -> str:
         f"localstripe {machine.get('localstripe', '?')}. Load average (1, 5, 15 min) "
         f"{machine.get('load_before', '?')} at the start, {machine.get('load_after', '?')} at the end.",
         "",
-        f"The run took {results.total_seconds:.0f} s: stack start "
+        f"The run took {results.total_seconds:.0f} s: stack start {results.stack_seconds:.1f} s "
+        "(`python -m devstack` until it reported the stack up; it waited for "
         + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in results.stack_timings)
-        + "; "
+        + "); "
         + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in results.phase_seconds)
         + ".",
         "",
@@ -257,8 +258,9 @@ def render(results: Results, command: str) -> str:
         f"CPU per order covers the {n} concurrent checkouts from the first request until every workflow had "
         f"finished (email and analytics steps, late webhooks): {ms(results.throughput_cpu_window)}. CPU per "
         f"baseline workflow covers the concurrency-{n} baseline batches. PostgreSQL counts the postmaster "
-        'and its backends; "benchmark" is this process: the baseline worker and client, and during the '
-        "checkouts the load generator (HTTP requests and the storefront's card payments).",
+        'and its backends; "make dev supervisor" is `python -m devstack` itself, watching its children; '
+        '"benchmark" is this process: the baseline worker and client, and during the checkouts the load '
+        "generator (HTTP requests and the storefront's card payments).",
         "",
         "### Verification",
         "",
@@ -281,13 +283,16 @@ def render(results: Results, command: str) -> str:
         ".venv/bin/python -m benchmarks --sequential 20 --concurrency 50 --timeout 300",
         "```",
         "",
-        "It starts its own stack the way `make dev` does (devstack's Temporal command line with a SQLite "
-        "file, localstripe, embedded PostgreSQL, migrations, the demo catalog, the API under uvicorn and "
-        "`python worker.py` as child processes) on free 127.0.0.1 ports in a temporary directory, and stops "
-        "and deletes it afterwards; a `make dev` already running is not touched. With `TEST_DATABASE_URL` "
-        "(or else `DATABASE_URL`) set it creates and later drops a throwaway database `gt_bench_<pid>` on "
-        "that server instead of starting PostgreSQL. The children get no application settings from your "
-        "shell or `.env`: they talk to localstripe only and send no email or analytics.",
+        "It runs `make dev` itself: the supervisor `python -m devstack` as a child process, with `DEV_DIR` "
+        "a temporary directory and every port a free one on 127.0.0.1, so it starts what `make dev` starts "
+        "(embedded PostgreSQL, the Temporal dev server with a SQLite file, localstripe, migrations, the demo "
+        "seed, the API under uvicorn and `python worker.py`) and waits until the supervisor reports the "
+        "stack up. Afterwards it stops the stack with SIGINT, as Ctrl-C would, and deletes the directory; a "
+        "`make dev` already running is not touched. With `TEST_DATABASE_URL` (or else `DATABASE_URL`) set "
+        "it creates a throwaway database `gt_bench_<pid>` on that server, hands it to the supervisor as its "
+        "`DATABASE_URL` and drops it afterwards. No application setting of your shell reaches the stack and "
+        "those in `.env` are put back to their defaults (a `.env` with an outside service's key stops the run"
+        " before anything starts): it talks to localstripe only and sends no email or analytics.",
         "",
         f"This run took {results.total_seconds:.0f} s; a run is stopped after `--timeout` seconds "
         f"({Options.timeout:.0f} by default, {options.timeout:.0f} for this one), and everything it "

