@@ -55,8 +55,13 @@ _FAILURE_CODES = {code.value: code for code in FailureCode}
 _IN_FLIGHT = frozenset({CheckoutStatus.PLACING_ORDER, CheckoutStatus.CAPTURING})
 
 
-def _failure_code(error: ActivityError) -> FailureCode | None:
-    cause = error.cause
+def _failure_code(error: ActivityError | ApplicationError) -> FailureCode | None:
+    """The business refusal behind an activity's failure, if that is what it was.
+
+    A regular activity's failure arrives as ActivityError wrapping the ApplicationError; a local
+    activity's as the ApplicationError itself.
+    """
+    cause = error.cause if isinstance(error, ActivityError) else error
     if isinstance(cause, ApplicationError) and cause.non_retryable:
         return _FAILURE_CODES.get(cause.type or "")
     return None
@@ -122,6 +127,12 @@ class CheckoutWorkflow:
 
     @workflow.run
     async def run(self, checkout: CheckoutInput) -> CheckoutState:
+        outcome = await self._checkout(checkout)
+        # Let a `complete` call that is being answered get its answer before the run closes.
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return outcome
+
+    async def _checkout(self, checkout: CheckoutInput) -> CheckoutState:
         if self._state.cart_id is None and not await self._adopt_cart_from_payment():
             return self._state
         workflow.upsert_search_attributes([CART_ID.value_set(self._state.cart_id or "")])
@@ -139,7 +150,7 @@ class CheckoutWorkflow:
         payment = await self._await_payment(timedelta(seconds=checkout.payment_timeout_seconds))
         if payment.authorized or payment.captured:
             return await self._place_order(payment)
-        await self._execute(InventoryActivities.release_cart_inventory, self._state.payment_intent_id)
+        await self._execute_local(InventoryActivities.release_cart_inventory, self._state.payment_intent_id)
         if self._state.status == CheckoutStatus.EXPIRED:
             return await self._finish(
                 CheckoutStatus.EXPIRED, FailureCode.CHECKOUT_EXPIRED, "The payment did not arrive in time"
@@ -198,8 +209,8 @@ class CheckoutWorkflow:
     async def _place_order(self, payment: PaymentIntentSnapshot) -> CheckoutState:
         async with self._lock:
             try:
-                order = await self._execute(OrderActivities.place_order, payment)
-            except ActivityError as error:
+                order = await self._execute_local(OrderActivities.place_order, payment)
+            except (ActivityError, ApplicationError) as error:
                 return await self._compensate(payment, error)
         self._state.order_id = order.order_id
         workflow.upsert_search_attributes([ORDER_ID.value_set(order.order_id)])
@@ -231,7 +242,9 @@ class CheckoutWorkflow:
                 static_summary=f"Fulfillment of order {order_id}",
             )
 
-    async def _compensate(self, payment: PaymentIntentSnapshot, error: ActivityError) -> CheckoutState:
+    async def _compensate(
+        self, payment: PaymentIntentSnapshot, error: ActivityError | ApplicationError
+    ) -> CheckoutState:
         """No order could be made: give the money back (void or refund) and the stock."""
         code = _failure_code(error)
         if code is None:
@@ -240,7 +253,7 @@ class CheckoutWorkflow:
             await self._execute(PaymentActivities.refund_payment_intent, payment.id)
         else:
             await self._cancel_payment(void_authorization=True)
-        await self._execute(InventoryActivities.release_cart_inventory, payment.id)
+        await self._execute_local(InventoryActivities.release_cart_inventory, payment.id)
         return await self._finish(CheckoutStatus.FAILED, code, str(error.cause or error))
 
     # --- small helpers -------------------------------------------------------------------------
@@ -249,7 +262,7 @@ class CheckoutWorkflow:
         request = ReserveInput(
             payment_intent_id=self._state.payment_intent_id, cart_id=self._state.cart_id or ""
         )
-        return await self._execute(InventoryActivities.reserve_cart_inventory, request)
+        return await self._execute_local(InventoryActivities.reserve_cart_inventory, request)
 
     async def _retrieve(self) -> PaymentIntentSnapshot:
         self._state.payment_checks += 1
@@ -271,12 +284,20 @@ class CheckoutWorkflow:
             activity, arg, start_to_close_timeout=SIDE_EFFECT_TIMEOUT, retry_policy=retry_policy
         )
 
+    async def _execute_local(
+        self, activity: MethodAsyncSingleParam[Any, ParamType, ReturnType], arg: ParamType
+    ) -> ReturnType:
+        """Short database steps run as local activities: no round trip through the server
+        (about 10 ms instead of 60 ms each here); Stripe and email stay regular activities."""
+        return await workflow.execute_local_activity_method(
+            activity, arg, start_to_close_timeout=SIDE_EFFECT_TIMEOUT, retry_policy=SIDE_EFFECT_RETRY
+        )
+
     async def _set_status(self, status: CheckoutStatus, *, record: bool = True) -> None:
         self._state.status = status
         workflow.upsert_search_attributes([CHECKOUT_STATUS.value_set(status.value)])
         if record and self._state.cart_id:
-            # A short database write: a local activity saves a round trip through the server.
-            await workflow.execute_local_activity_method(
+            await self._execute_local(
                 OrderActivities.record_checkout,
                 CheckoutRecord(
                     payment_intent_id=self._state.payment_intent_id,
@@ -285,8 +306,6 @@ class CheckoutWorkflow:
                     order_id=self._state.order_id,
                     failure_code=self._state.failure_code,
                 ),
-                start_to_close_timeout=SIDE_EFFECT_TIMEOUT,
-                retry_policy=SIDE_EFFECT_RETRY,
             )
 
     async def _finish(
