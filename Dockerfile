@@ -24,4 +24,4 @@ USER gracestowel
 EXPOSE 8000
 
 # Runs from /app, so alembic.ini and models/migrations are found next to the code.
-CMD ["sh", "-c", "python -m core.migrate && exec uvicorn api.main:app --host 0.0.0.0 --port 8000 --proxy-headers"]
+CMD ["sh", "-c", "python -m core.migrate && exec uvicorn --factory api.main:create_app --host 0.0.0.0 --port 8000 --proxy-headers"]

@@ -35,6 +35,7 @@ class MediaFiles(StaticFiles):
 
 
 def create_app() -> FastAPI:
+    """The app factory (`uvicorn --factory api.main:create_app`): nothing runs at import time."""
     app = FastAPI(
         title="Grace's Towel",
         version="0.1.0",
@@ -53,6 +54,3 @@ def create_app() -> FastAPI:
         media.directory.mkdir(parents=True, exist_ok=True)
         app.mount(media.url_prefix, MediaFiles(directory=media.directory), name="media")
     return app
-
-
-app = create_app()

@@ -65,7 +65,7 @@ _SET_BY_SUPERVISOR = {"ENVIRONMENT", "TEMPORAL_UI_URL", "API_HOST", "STRIPE_API_
 _SERVICES: dict[str, Callable[[list[str]], bool]] = {
     "Temporal": lambda argv: argv[1:3] == ["server", "start-dev"],
     "localstripe": lambda argv: "devstack.fakestripe" in argv,
-    "API": lambda argv: "api.main:app" in argv,
+    "API": lambda argv: "api.main:create_app" in argv,
     "worker": lambda argv: bool(argv) and argv[-1].endswith("worker.py"),
 }
 

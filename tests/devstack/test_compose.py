@@ -130,7 +130,7 @@ def test_dockerfile_builds_the_project_and_serves_the_api_after_migrating() -> N
     (cmd,) = [json.loads(rest) for keyword, rest in instructions if keyword == "CMD"]
     command = _command_string(cmd)
     migrate_at = command.index("python -m core.migrate")
-    serve_at = command.index("uvicorn api.main:app --host 0.0.0.0 --port 8000")
+    serve_at = command.index("uvicorn --factory api.main:create_app --host 0.0.0.0 --port 8000")
     assert migrate_at < serve_at
     assert "&&" in command[migrate_at:serve_at], "the API must not start when the migrations fail"
 
