@@ -6,17 +6,12 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from api.schemas.carts import LineItemOut
 from models import Order
 
 
-class OrderItemOut(BaseModel):
-    id: str
-    variant_id: str
-    title: str
-    sku: str
-    quantity: int
-    unit_price: int
-    subtotal: int
+class OrderItemOut(LineItemOut):
+    """An order's line: the cart's line as it was bought (price frozen at checkout)."""
 
 
 class PaymentCollectionOut(BaseModel):
