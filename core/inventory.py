@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.catalog import stock_location_for_channel
 from domain.ids import new_id
-from models import InventoryItem, InventoryLevel, Reservation, SalesChannelStockLocation
+from models import InventoryItem, InventoryLevel, Reservation
 
 
 class InsufficientInventory(Exception):
@@ -36,11 +37,7 @@ class _LockedLevel:
 
 
 async def location_for_channel(session: AsyncSession, sales_channel_id: str) -> str:
-    location_id = await session.scalar(
-        select(SalesChannelStockLocation.stock_location_id).where(
-            SalesChannelStockLocation.sales_channel_id == sales_channel_id
-        )
-    )
+    location_id = await stock_location_for_channel(session, sales_channel_id)
     if location_id is None:
         raise LocationNotMapped(f"sales channel {sales_channel_id} has no stock location")
     return location_id
