@@ -55,9 +55,6 @@ class Settings(BaseSettings):
     checkout_payment_timeout_seconds: int = Field(default=3600, gt=0)
     reconciler_interval_seconds: int = Field(default=300, gt=0)
 
-    api_host: str = "127.0.0.1"
-    api_port: int = 8000
-
     @model_validator(mode="after")
     def _refuse_dev_secrets_outside_dev(self) -> Self:
         if self.environment != "production":
