@@ -72,11 +72,10 @@ async def prepare_payment_intent(session: AsyncSession, cart_id: str) -> tuple[C
     """Create the cart's PaymentIntent, or bring the open one's amount up to date with the cart.
 
     Returns the checkout and the PaymentIntent's client secret. The amount always comes from the
-    server's totals. Runs in the caller's transaction; a per-cart advisory lock makes concurrent
+    server's totals. Runs in the caller's transaction; the cart's row lock makes concurrent
     calls for one cart queue up instead of creating two PaymentIntents.
     """
     stripe_client = get_stripe_client()
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(cart_id))))
     cart = await load_cart(session, cart_id, for_update=True)
     _check_ready(cart)
     totals = await cart_totals(session, cart)
