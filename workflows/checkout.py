@@ -39,17 +39,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.fulfillment import FulfillmentInput
     from domain.ids import fulfillment_workflow_id
     from workflows.fulfillment import FulfillmentWorkflow
+    from workflows.policies import EMAIL_RETRY, SIDE_EFFECT_RETRY, SIDE_EFFECT_TIMEOUT
 
 CART_ID = SearchAttributeKey.for_keyword("CartId")
 ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
 CHECKOUT_STATUS = SearchAttributeKey.for_keyword("CheckoutStatus")
 
-# Database and Stripe calls are retried until they work (infrastructure) unless they raise a
-# non-retryable ApplicationError (a business refusal).
-SIDE_EFFECT_TIMEOUT = timedelta(seconds=30)
-SIDE_EFFECT_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
-# Email is retried for hours; analytics a few times only: neither may fail a paid checkout.
-EMAIL_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5), maximum_attempts=50)
+# Analytics is retried a few times only: it may never fail a paid checkout.
 ANALYTICS_RETRY = RetryPolicy(maximum_attempts=3)
 _FAILURE_CODES = {code.value: code for code in FailureCode}
 _IN_FLIGHT = frozenset({CheckoutStatus.PLACING_ORDER, CheckoutStatus.CAPTURING})

@@ -4,10 +4,7 @@ warehouse to ship the order, records the shipment and tells the customer.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.fulfillment import FulfillmentActivities
@@ -19,9 +16,7 @@ with workflow.unsafe.imports_passed_through():
         RecordShipmentInput,
         Shipment,
     )
-
-TIMEOUT = timedelta(seconds=30)
-EMAIL_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5), maximum_attempts=50)
+    from workflows.policies import EMAIL_RETRY, SIDE_EFFECT_TIMEOUT
 
 
 @workflow.defn
@@ -46,13 +41,13 @@ class FulfillmentWorkflow:
         assert self._state.shipment is not None
         shipped = RecordShipmentInput(order_id=fulfillment.order_id, shipment=self._state.shipment)
         await workflow.execute_activity_method(
-            FulfillmentActivities.record_shipment, shipped, start_to_close_timeout=TIMEOUT
+            FulfillmentActivities.record_shipment, shipped, start_to_close_timeout=SIDE_EFFECT_TIMEOUT
         )
         self._state.status = FulfillmentStatus.SHIPPED
         await workflow.execute_activity_method(
             NotificationActivities.send_shipping_confirmation,
             shipped,
-            start_to_close_timeout=TIMEOUT,
+            start_to_close_timeout=SIDE_EFFECT_TIMEOUT,
             retry_policy=EMAIL_RETRY,
         )
         return self._state

@@ -1,0 +1,14 @@
+"""Activity timeouts and retry policies shared by the workflows."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio.common import RetryPolicy
+
+# Database and Stripe calls are retried until they work (infrastructure) unless they raise a
+# non-retryable ApplicationError (a business refusal).
+SIDE_EFFECT_TIMEOUT = timedelta(seconds=30)
+SIDE_EFFECT_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+# Email is retried for hours: it may never fail a paid checkout or a shipped order.
+EMAIL_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5), maximum_attempts=50)
