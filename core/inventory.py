@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.catalog import stock_location_for_channel
+from core.catalog import Availability, stock_location_for_channel
 from domain.ids import new_id
 from models import InventoryItem, InventoryLevel, Reservation
 
@@ -61,9 +61,12 @@ def _require(level: InventoryLevel | None, variant_id: str, extra: int) -> Inven
     """Check that `extra` more units can be taken from the level; backorders only where allowed."""
     if level is None:
         raise InsufficientInventory(variant_id, extra, 0)
-    available = level.stocked_quantity - level.reserved_quantity
-    if extra > 0 and not level.allow_backorder and available < extra:
-        raise InsufficientInventory(variant_id, extra, max(available, 0))
+    stock = Availability(
+        available=max(level.stocked_quantity - level.reserved_quantity, 0),
+        allow_backorder=level.allow_backorder,
+    )
+    if not stock.can_sell(extra):
+        raise InsufficientInventory(variant_id, extra, stock.available)
     return level
 
 
