@@ -10,7 +10,7 @@ from fastapi import Depends, Header, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from api.errors import APIError
+from api.errors import APIError, temporal_unavailable
 from core.db import get_sessionmaker
 from core.settings import Settings, get_settings
 from core.temporal import connect_temporal
@@ -28,7 +28,7 @@ async def get_temporal(request: Request) -> Client:
         try:
             client = await connect_temporal()
         except Exception as exc:
-            raise APIError(503, "temporal_unavailable", "The workflow service is not reachable") from exc
+            raise temporal_unavailable() from exc
         request.app.state.temporal = client
     return client
 

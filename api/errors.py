@@ -32,6 +32,11 @@ def not_found(kind: str, identifier: str) -> APIError:
     )
 
 
+def temporal_unavailable(message: str = "The workflow service is not reachable") -> APIError:
+    """Temporal could not be reached: a 503 the caller may retry."""
+    return APIError(503, "temporal_unavailable", message)
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message}
     if details is not None:

@@ -14,7 +14,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api.deps import AdminDep, SessionDep, SettingsDep, TemporalDep
-from api.errors import APIError, not_found
+from api.errors import APIError, not_found, temporal_unavailable
 from api.schemas.orders import OrderOut, OrderResponse
 from core.settings import Settings
 from domain.checkout import CheckoutState
@@ -165,7 +165,7 @@ async def ship_order(
     except WorkflowAlreadyStartedError as done:
         raise APIError(409, "already_shipped", "This order has already been shipped") from done
     except RPCError as exc:
-        raise APIError(503, "temporal_unavailable", "The workflow service is not reachable") from exc
+        raise temporal_unavailable() from exc
     return ShipmentAccepted(order_id=order.id, workflow_id=workflow_id, shipment=shipment)
 
 

@@ -8,7 +8,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from api.deps import SessionDep, SettingsDep, TemporalDep
-from api.errors import APIError, not_found
+from api.errors import APIError, not_found, temporal_unavailable
 from api.schemas.orders import CompleteResponse, PaymentSessionOut, PaymentSessionResponse, PlacedOrderOut
 from core.cart_service import CartNotFound
 from core.checkout_service import (
@@ -35,16 +35,13 @@ _MESSAGES = {
     FailureCode.CHECKOUT_EXPIRED: "The payment did not arrive in time; start a new payment session",
     FailureCode.PAYMENT_CANCELED: "The payment was canceled; start a new payment session",
 }
+_CHECKOUT_UNREACHABLE = "The checkout service is not reachable; try again"
 
 
 def cart_error(code: str, message: str, status_code: int | None = None) -> APIError:
     """The contract's cart error: `{"type": "cart", "error": {"code", "message"}}`."""
     status = status_code or _STATUS_FOR_FAILURE.get(code, 409)
     return APIError(status, str(code), message, extra={"type": "cart"})
-
-
-def temporal_unavailable() -> APIError:
-    return APIError(503, "temporal_unavailable", "The checkout service is not reachable; try again")
 
 
 @router.post("/{cart_id}/payment-sessions", response_model=PaymentSessionResponse)
@@ -68,7 +65,7 @@ async def create_payment_session(
     try:
         reservation = await start_checkout(temporal, settings, checkout)
     except (RPCError, WorkflowUpdateFailedError) as exc:
-        raise temporal_unavailable() from exc
+        raise temporal_unavailable(_CHECKOUT_UNREACHABLE) from exc
     if not reservation.reserved:
         raise cart_error(
             reservation.failure_code or FailureCode.INSUFFICIENT_INVENTORY,
@@ -110,7 +107,7 @@ async def complete_cart(cart_id: str, session: SessionDep, temporal: TemporalDep
         # The workflow may have finished in the meantime: the database then has its outcome.
         result = await _outcome_from_database(session, payment_intent_id)
         if result.order_id is None and result.status not in TERMINAL_STATUSES:
-            raise temporal_unavailable() from exc
+            raise temporal_unavailable(_CHECKOUT_UNREACHABLE) from exc
     if result.order_id is not None:
         order = await session.get(Order, result.order_id)
         if order is not None:

@@ -15,7 +15,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api.deps import SettingsDep, get_temporal
-from api.errors import APIError
+from api.errors import APIError, temporal_unavailable
 from core.checkout_service import signal_with_start
 from domain.checkout import PaymentEvent
 
@@ -72,7 +72,5 @@ async def stripe_webhook(
         return WebhookAck(routed="closed")
     except RPCError as exc:
         logger.warning("stripe event %s could not be handed to Temporal: %s", event.id, exc)
-        raise APIError(
-            503, "temporal_unavailable", "Could not hand the event over; deliver it again"
-        ) from exc
+        raise temporal_unavailable("Could not hand the event over; deliver it again") from exc
     return WebhookAck(routed="checkout")
