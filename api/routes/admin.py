@@ -6,14 +6,14 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import select
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from api.deps import AdminDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import AdminDep, SessionDep, SettingsDep, TemporalDep, get_temporal
 from api.errors import APIError, not_found, temporal_unavailable
 from api.schemas.orders import OrderOut, OrderResponse
 from core.settings import Settings
@@ -111,15 +111,16 @@ async def list_checkouts(
 
 @router.get("/checkouts/{payment_intent_id}", response_model=CheckoutDetail)
 async def get_checkout(
-    payment_intent_id: str, session: SessionDep, settings: SettingsDep, temporal: TemporalDep
+    payment_intent_id: str, request: Request, session: SessionDep, settings: SettingsDep
 ) -> CheckoutDetail:
     checkout = await session.get(Checkout, payment_intent_id)
     if checkout is None:
         raise not_found("checkout", payment_intent_id)
     try:
+        temporal = await get_temporal(request)
         state = await temporal.get_workflow_handle(payment_intent_id).query(CheckoutWorkflow.state)
-    except RPCError:
-        state = None
+    except (APIError, RPCError):
+        state = None  # the database's view still answers while Temporal is unreachable
     return CheckoutDetail(checkout=_checkout_out(settings, checkout), workflow_state=state)
 
 

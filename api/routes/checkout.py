@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.deps import SessionDep, SettingsDep, get_temporal
 from api.errors import APIError, not_found, temporal_unavailable
 from api.schemas.orders import CompleteResponse, PaymentSessionOut, PaymentSessionResponse, PlacedOrderOut
 from core.cart_service import CartNotFound
@@ -46,7 +46,7 @@ def cart_error(code: str, message: str, status_code: int | None = None) -> APIEr
 
 @router.post("/{cart_id}/payment-sessions", response_model=PaymentSessionResponse)
 async def create_payment_session(
-    cart_id: str, session: SessionDep, temporal: TemporalDep, settings: SettingsDep
+    cart_id: str, request: Request, session: SessionDep, settings: SettingsDep
 ) -> PaymentSessionResponse:
     try:
         async with session.begin():
@@ -63,7 +63,7 @@ async def create_payment_session(
             "The cart changed after its payment was authorized; complete the cart or cancel the payment",
         ) from paid
     try:
-        reservation = await start_checkout(temporal, settings, checkout)
+        reservation = await start_checkout(await get_temporal(request), settings, checkout)
     except (RPCError, WorkflowUpdateFailedError) as exc:
         raise temporal_unavailable(_CHECKOUT_UNREACHABLE) from exc
     if not reservation.reserved:
@@ -86,7 +86,7 @@ async def create_payment_session(
     response_model=CompleteResponse,
     responses={402: {"description": "No authorized payment yet"}, 409: {"description": "No order possible"}},
 )
-async def complete_cart(cart_id: str, session: SessionDep, temporal: TemporalDep) -> CompleteResponse:
+async def complete_cart(cart_id: str, request: Request, session: SessionDep) -> CompleteResponse:
     """Answers with the cart's order; every call for one cart returns the same order and token."""
     order = await order_for_cart(session, cart_id)
     if order is not None:
@@ -100,6 +100,7 @@ async def complete_cart(cart_id: str, session: SessionDep, temporal: TemporalDep
     # Hand the connection back while the workflow works: under load that can take seconds.
     await session.close()
     try:
+        temporal = await get_temporal(request)  # only now: a placed order is answered without it
         result: CompletionResult = await temporal.get_workflow_handle(payment_intent_id).execute_update(
             CheckoutWorkflow.complete
         )

@@ -9,7 +9,7 @@ from httpx import ASGITransport, AsyncClient
 
 from core.settings import get_settings
 from domain.ids import new_id
-from tests.checkout.conftest import payment_intent_event, signed
+from tests.checkout.conftest import MakeVariant, Shopper, buy, payment_intent_event, signed
 from tests.conftest import free_port
 
 
@@ -58,3 +58,17 @@ async def test_a_forged_event_is_refused_before_temporal_is_even_asked(temporal_
         answer = await http.post("/hooks/stripe", content=body, headers=headers)
 
     assert (answer.status_code, answer.json()["error"]["code"]) == (400, "invalid_signature")
+
+
+@pytest.mark.e2e
+async def test_a_placed_order_is_still_answered_while_temporal_is_unreachable(
+    shopper: Shopper, make_variant: MakeVariant, temporal_unreachable: str
+) -> None:
+    from api.main import create_app
+
+    purchase = await buy(shopper, await make_variant(stock=2))
+    async with AsyncClient(transport=ASGITransport(app=create_app()), base_url="http://testserver") as http:
+        answer = await http.post(f"/store/carts/{purchase.cart['id']}/complete")
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["order"]["id"] == purchase.order["id"]
