@@ -172,6 +172,13 @@ class Shopper:
         assert chosen.status_code == 200, chosen.text
         return dict(chosen.json()["cart"])
 
+    async def open_checkout(self, currency: str, lines: list[tuple[str, int]]) -> tuple[dict[str, Any], str]:
+        """A cart ready to pay and its payment session: (cart, PaymentIntent ID)."""
+        cart = await self.cart(currency, lines)
+        session = await self.payment_session(cart["id"])
+        assert session.status_code == 200, session.text
+        return cart, str(session.json()["payment_session"]["payment_intent_id"])
+
     async def payment_session(self, cart_id: str) -> httpx.Response:
         return await self.http.post(f"/store/carts/{cart_id}/payment-sessions")
 
@@ -272,10 +279,7 @@ class Purchase:
 
 async def buy(shopper: Shopper, variant_id: str, *, currency: str = "eur", quantity: int = 1) -> Purchase:
     """The whole happy path through the store API: cart, payment session, card, complete."""
-    cart = await shopper.cart(currency, [(variant_id, quantity)])
-    session = await shopper.payment_session(cart["id"])
-    assert session.status_code == 200, session.text
-    payment_intent_id = session.json()["payment_session"]["payment_intent_id"]
+    cart, payment_intent_id = await shopper.open_checkout(currency, [(variant_id, quantity)])
     await pay(payment_intent_id)
     completed = await shopper.complete(cart["id"])
     assert completed.status_code == 200, completed.text

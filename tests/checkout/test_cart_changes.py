@@ -63,10 +63,7 @@ async def test_cart_change_after_authorization_is_refused_and_never_charged(
     shopper: Shopper, make_variant: MakeVariant, temporal_env: WorkflowEnvironment
 ) -> None:
     variant_id = await make_variant(stock=10)
-    cart = await shopper.cart("eur", [(variant_id, 1)])
-    session = await shopper.payment_session(cart["id"])
-    assert session.status_code == 200, session.text
-    payment_intent_id = session.json()["payment_session"]["payment_intent_id"]
+    cart, payment_intent_id = await shopper.open_checkout("eur", [(variant_id, 1)])
     await pay(payment_intent_id)  # authorized for one unit
 
     added = await shopper.http.post(

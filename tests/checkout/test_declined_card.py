@@ -27,10 +27,7 @@ async def test_declined_card_then_good_card_on_the_same_payment_intent(
     shopper: Shopper, make_variant: MakeVariant, temporal_env: WorkflowEnvironment
 ) -> None:
     variant_id = await make_variant(stock=5)
-    cart = await shopper.cart("eur", [(variant_id, 1)])
-    session = await shopper.payment_session(cart["id"])
-    assert session.status_code == 200, session.text
-    payment_intent_id = session.json()["payment_session"]["payment_intent_id"]
+    cart, payment_intent_id = await shopper.open_checkout("eur", [(variant_id, 1)])
 
     with pytest.raises(stripe.CardError):
         await pay(payment_intent_id, CARD_DECLINED)

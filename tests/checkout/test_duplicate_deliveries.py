@@ -31,10 +31,7 @@ async def test_duplicate_webhooks_and_concurrent_completes_make_one_order(
     shopper: Shopper, make_variant: MakeVariant, temporal_env: WorkflowEnvironment, outgoing: Outgoing
 ) -> None:
     variant_id = await make_variant(stock=5)
-    cart = await shopper.cart("eur", [(variant_id, 2)])
-    session = await shopper.payment_session(cart["id"])
-    assert session.status_code == 200, session.text
-    payment_intent_id = session.json()["payment_session"]["payment_intent_id"]
+    cart, payment_intent_id = await shopper.open_checkout("eur", [(variant_id, 2)])
     await pay(payment_intent_id)  # authorized, not captured
 
     # Stripe's at-least-once delivery: the same event (same ID) many times, at the same moment

@@ -20,9 +20,7 @@ async def test_reconciler_turns_an_unannounced_authorization_into_the_order(
     shopper: Shopper, make_variant: MakeVariant, temporal_env: WorkflowEnvironment
 ) -> None:
     variant_id = await make_variant(stock=3)
-    cart = await shopper.cart("eur", [(variant_id, 1)])
-    session = await shopper.payment_session(cart["id"])
-    payment_intent_id = session.json()["payment_session"]["payment_intent_id"]
+    cart, payment_intent_id = await shopper.open_checkout("eur", [(variant_id, 1)])
     await pay(payment_intent_id)  # localstripe sends no event for an authorization: nobody is told
     assert await orders_of_cart(cart["id"]) == []
 

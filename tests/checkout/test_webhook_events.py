@@ -52,10 +52,7 @@ async def test_events_out_of_order_make_one_order_only_once_authorized(
     shopper: Shopper, make_variant: MakeVariant, temporal_env: WorkflowEnvironment
 ) -> None:
     variant_id = await make_variant(stock=5)
-    cart = await shopper.cart("eur", [(variant_id, 1)])
-    session = await shopper.payment_session(cart["id"])
-    assert session.status_code == 200, session.text
-    payment_intent_id = session.json()["payment_session"]["payment_intent_id"]
+    cart, payment_intent_id = await shopper.open_checkout("eur", [(variant_id, 1)])
     handle = temporal_env.client.get_workflow_handle_for(CheckoutWorkflow.run, payment_intent_id)
 
     # "succeeded" and "canceled" for a PaymentIntent nobody has paid yet (stale, replayed or forged).

@@ -38,10 +38,8 @@ async def _outcome(env: WorkflowEnvironment, payment_intent_id: str) -> Checkout
 
 async def _start(shopper: Shopper, make_variant: MakeVariant, quantity: int = 2) -> tuple[str, str, str]:
     variant_id = await make_variant(stock=5)
-    cart = await shopper.cart("eur", [(variant_id, quantity)])
-    session = await shopper.payment_session(cart["id"])
-    assert session.status_code == 200, session.text
-    return variant_id, cart["id"], session.json()["payment_session"]["payment_intent_id"]
+    cart, payment_intent_id = await shopper.open_checkout("eur", [(variant_id, quantity)])
+    return variant_id, cart["id"], payment_intent_id
 
 
 async def test_unpaid_checkout_expires_releases_stock_and_cancels_the_payment(
