@@ -84,8 +84,8 @@ class CheckoutInput(BaseModel):
     """Started by the API with everything known; by a webhook with only the PaymentIntent ID."""
 
     payment_intent_id: str
+    payment_timeout_seconds: int  # from settings, fixed when the checkout starts
     cart_id: str | None = None
-    payment_timeout_seconds: int = 3600
 
 
 class PaymentEvent(BaseModel):
