@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from domain.money import format_money
+from domain.money import exponent, format_money
 from models import Region
 from tests.browser.conftest import MakeTowel, Storefront
 
@@ -115,3 +115,28 @@ async def test_errors_from_the_api_are_shown_in_words(
 
     await page.goto("#/orders/order_unknown")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Order not found here")
+
+
+AMOUNTS = [0, 5, 99, 1999, 320_000, -1999, 2**53 - 1]
+
+
+@pytest.mark.parametrize("currency", ["eur", "jpy", "kwd"])
+async def test_the_page_formats_minor_units_exactly_as_the_server_counts_them(
+    page: Page, currency: str
+) -> None:
+    """Amounts below one major unit, negative ones and the largest exact JSON integer, with the
+    exponent the server sends (2, 0 and 3 here): the same text as domain.money.format_money."""
+    await page.goto("")
+    formatted = await page.evaluate(
+        """async ([currency, exponent, amounts]) => {
+            const { moneyFormatter } = await import(new URL("js/money.js", document.baseURI));
+            const format = moneyFormatter([{ currency_code: currency, exponent }], "en-US");
+            return amounts.map((amount) => format(amount, currency));
+        }""",
+        [currency, exponent(currency), AMOUNTS],
+    )
+    # CLDR data may put a no-break space between a currency code and the number ("KWD 1.999"); Babel's
+    # does not. The digits and separators must be the same.
+    assert [text.replace("\xa0", "") for text in formatted] == [
+        format_money(amount, currency, "en_US") for amount in AMOUNTS
+    ]
