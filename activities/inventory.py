@@ -6,8 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from core import inventory
-from core.cart_service import CartNotFound, load_cart
 from domain.checkout import FailureCode, ReservationResult, ReserveInput
+from services.carts import CartNotFound, load_cart
 
 
 class InventoryActivities:

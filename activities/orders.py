@@ -11,11 +11,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from core import inventory
-from core.cart_service import CartNotFound, cart_totals, load_cart
 from domain.checkout import CheckoutRecord, FailureCode, OrderRef, PaymentIntentSnapshot
 from domain.ids import new_id
 from domain.money import to_stripe_amount
 from models import Checkout, Order, OrderItem, Payment, PaymentCollection
+from services.carts import CartNotFound, cart_totals, load_cart
 
 
 def _refuse(code: FailureCode, message: str) -> ApplicationError:

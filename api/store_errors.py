@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from api.errors import APIError
-from core import cart_service as carts
+from services import carts
 
 _STATUS_BY_ERROR: dict[type[carts.CartError], int] = {
     carts.CartNotFound: 404,

@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
-from core.cart_service import cart_totals, load_cart
 from core.settings import Settings
 from core.stripe_gateway import get_stripe_client, snapshot
 from domain.checkout import (
@@ -21,6 +20,7 @@ from domain.checkout import (
 )
 from domain.money import to_stripe_amount
 from models import Cart, Checkout, Order
+from services.carts import cart_totals, load_cart
 from workflows.checkout import CheckoutWorkflow
 
 # A PaymentIntent's amount can change only until the customer has paid it.

@@ -1,6 +1,6 @@
 """Store API: carts, their line items, details and shipping method.
 
-Every write runs in one explicit transaction that locks the cart row (see core.cart_service);
+Every write runs in one explicit transaction that locks the cart row (see services.carts);
 the response is read back inside it, so it shows exactly the state this request wrote.
 """
 
@@ -20,21 +20,21 @@ from api.schemas.carts import (
     cart_response,
 )
 from api.store_errors import cart_errors_as_api_errors
-from core import cart_service
+from services import carts
 
 router = APIRouter(prefix="/store/carts", tags=["store: carts"])
 
 
 async def _read_cart(session: AsyncSession, cart_id: str) -> CartResponse:
-    cart = await cart_service.load_cart(session, cart_id)
-    return cart_response(cart, await cart_service.cart_totals(session, cart))
+    cart = await carts.load_cart(session, cart_id)
+    return cart_response(cart, await carts.cart_totals(session, cart))
 
 
 @router.post("", response_model=CartResponse)
 async def create_cart(session: SessionDep, body: CreateCartRequest) -> CartResponse:
     with cart_errors_as_api_errors():
         async with session.begin():
-            cart = await cart_service.create_cart(session, body.region_id, email=body.email)
+            cart = await carts.create_cart(session, body.region_id, email=body.email)
             return await _read_cart(session, cart.id)
 
 
@@ -49,9 +49,7 @@ async def update_cart(session: SessionDep, cart_id: str, body: UpdateCartRequest
     address = body.shipping_address.model_dump() if body.shipping_address is not None else None
     with cart_errors_as_api_errors():
         async with session.begin():
-            await cart_service.update_cart_details(
-                session, cart_id, email=body.email, shipping_address=address
-            )
+            await carts.update_cart_details(session, cart_id, email=body.email, shipping_address=address)
             return await _read_cart(session, cart_id)
 
 
@@ -59,7 +57,7 @@ async def update_cart(session: SessionDep, cart_id: str, body: UpdateCartRequest
 async def add_line_item(session: SessionDep, cart_id: str, body: AddLineItemRequest) -> CartResponse:
     with cart_errors_as_api_errors():
         async with session.begin():
-            await cart_service.add_line_item(session, cart_id, body.variant_id, body.quantity)
+            await carts.add_line_item(session, cart_id, body.variant_id, body.quantity)
             return await _read_cart(session, cart_id)
 
 
@@ -69,7 +67,7 @@ async def update_line_item(
 ) -> CartResponse:
     with cart_errors_as_api_errors():
         async with session.begin():
-            await cart_service.update_line_item(session, cart_id, item_id, body.quantity)
+            await carts.update_line_item(session, cart_id, item_id, body.quantity)
             return await _read_cart(session, cart_id)
 
 
@@ -77,7 +75,7 @@ async def update_line_item(
 async def remove_line_item(session: SessionDep, cart_id: str, item_id: str) -> CartResponse:
     with cart_errors_as_api_errors():
         async with session.begin():
-            await cart_service.remove_line_item(session, cart_id, item_id)
+            await carts.remove_line_item(session, cart_id, item_id)
             return await _read_cart(session, cart_id)
 
 
@@ -87,5 +85,5 @@ async def set_shipping_method(
 ) -> CartResponse:
     with cart_errors_as_api_errors():
         async with session.begin():
-            await cart_service.set_shipping_method(session, cart_id, body.option_id)
+            await carts.set_shipping_method(session, cart_id, body.option_id)
             return await _read_cart(session, cart_id)

@@ -10,7 +10,6 @@ from temporalio.service import RPCError
 from api.deps import SessionDep, SettingsDep, get_temporal
 from api.errors import APIError, not_found, temporal_unavailable
 from api.schemas.orders import CompleteResponse, PaymentSessionOut, PaymentSessionResponse, PlacedOrderOut
-from core.cart_service import CartNotFound
 from core.checkout_service import (
     CartNotReady,
     PaymentAlreadyAuthorized,
@@ -21,6 +20,7 @@ from core.checkout_service import (
 )
 from domain.checkout import TERMINAL_STATUSES, CheckoutStatus, CompletionResult, FailureCode
 from models import Cart, Checkout, Order
+from services.carts import CartNotFound
 from workflows.checkout import CheckoutWorkflow
 
 router = APIRouter(prefix="/store/carts", tags=["checkout"])
