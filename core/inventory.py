@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.catalog import Availability, stock_location_for_channel
 from domain.ids import new_id
 from models import InventoryItem, InventoryLevel, Reservation
+from services.catalog import Availability, stock_location_for_channel
 
 
 class InsufficientInventory(Exception):

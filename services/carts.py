@@ -18,7 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from core.catalog import (
+from domain.ids import new_id
+from domain.pricing import CartTotals, compute_totals
+from models import Cart, CartShippingMethod, Country, LineItem, Region, ShippingOption
+from models.cart import MAX_LINE_QUANTITY
+from services.catalog import (
     availability,
     get_region,
     get_sellable_variant,
@@ -26,10 +30,6 @@ from core.catalog import (
     price_in,
     variant_prices,
 )
-from domain.ids import new_id
-from domain.pricing import CartTotals, compute_totals
-from models import Cart, CartShippingMethod, Country, LineItem, Region, ShippingOption
-from models.cart import MAX_LINE_QUANTITY
 
 _LINE_TITLE_MAX = 600  # line_items.title
 

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Query
 from api.deps import SessionDep
 from api.schemas.shipping import ShippingOptionOut, ShippingOptionsResponse
 from api.store_errors import cart_errors_as_api_errors
-from core import catalog
-from services import carts
+from services import carts, catalog
 
 router = APIRouter(prefix="/store", tags=["store: shipping"])
 
