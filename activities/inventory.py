@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from core import inventory
 from domain.checkout import FailureCode, ReservationResult, ReserveInput
+from services import inventory
 from services.carts import CartNotFound, load_cart
 
 

@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from core import inventory
 from domain.checkout import CheckoutRecord, FailureCode, OrderRef, PaymentIntentSnapshot
 from domain.ids import new_id
 from domain.money import to_stripe_amount
 from models import Checkout, Order, OrderItem, Payment, PaymentCollection
+from services import inventory
 from services.carts import CartNotFound, cart_totals, load_cart
 
 
