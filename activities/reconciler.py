@@ -12,10 +12,10 @@ import stripe
 from temporalio import activity
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from core.checkout_service import signal_with_start
 from core.settings import Settings
 from core.stripe_gateway import snapshot
 from domain.checkout import PaymentEvent, ReconcileInput, ReconcileResult
+from services.dispatch import signal_with_start
 
 PAGE_SIZE = 100
 MAX_PAGES = 20  # 2,000 PaymentIntents a run at most: the schedule runs again soon

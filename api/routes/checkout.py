@@ -10,17 +10,12 @@ from temporalio.service import RPCError
 from api.deps import SessionDep, SettingsDep, get_temporal
 from api.errors import APIError, not_found, temporal_unavailable
 from api.schemas.orders import CompleteResponse, PaymentSessionOut, PaymentSessionResponse, PlacedOrderOut
-from core.checkout_service import (
-    CartNotReady,
-    PaymentAlreadyAuthorized,
-    latest_checkout,
-    order_for_cart,
-    prepare_payment_intent,
-    start_checkout,
-)
 from domain.checkout import TERMINAL_STATUSES, CheckoutStatus, CompletionResult, FailureCode
 from models import Cart, Checkout, Order
 from services.carts import CartNotFound
+from services.dispatch import start_checkout
+from services.orders import order_for_cart
+from services.payments import CartNotReady, PaymentAlreadyAuthorized, latest_checkout, prepare_payment_intent
 from workflows.checkout import CheckoutWorkflow
 
 router = APIRouter(prefix="/store/carts", tags=["checkout"])

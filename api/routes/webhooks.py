@@ -16,8 +16,8 @@ from temporalio.service import RPCError
 
 from api.deps import SettingsDep, get_temporal
 from api.errors import APIError, temporal_unavailable
-from core.checkout_service import signal_with_start
 from domain.checkout import PaymentEvent
+from services.dispatch import signal_with_start
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["webhooks"])

@@ -1,27 +1,15 @@
-"""Starting and finishing checkouts from the API side: PaymentIntents and the workflow handle."""
+"""A cart's PaymentIntent and the checkout rows that track it."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
-from core.settings import Settings
 from core.stripe_gateway import get_stripe_client, snapshot
-from domain.checkout import (
-    TERMINAL_STATUSES,
-    CheckoutInput,
-    CheckoutStatus,
-    PaymentEvent,
-    ReservationResult,
-)
+from domain.checkout import TERMINAL_STATUSES, CheckoutStatus
 from domain.money import to_stripe_amount
-from models import Cart, Checkout, Order
+from models import Cart, Checkout
 from services.carts import cart_totals, load_cart
-from workflows.checkout import CheckoutWorkflow
 
 # A PaymentIntent's amount can change only until the customer has paid it.
 _AMOUNT_EDITABLE = frozenset({"requires_payment_method", "requires_confirmation", "requires_action"})
@@ -62,10 +50,6 @@ async def latest_checkout(session: AsyncSession, cart_id: str) -> Checkout | Non
     return await session.scalar(
         select(Checkout).where(Checkout.cart_id == cart_id).order_by(Checkout.created_at.desc()).limit(1)
     )
-
-
-async def order_for_cart(session: AsyncSession, cart_id: str) -> Order | None:
-    return await session.scalar(select(Order).where(Order.cart_id == cart_id))
 
 
 async def prepare_payment_intent(session: AsyncSession, cart_id: str) -> tuple[Checkout, str]:
@@ -117,46 +101,3 @@ async def prepare_payment_intent(session: AsyncSession, cart_id: str) -> tuple[C
     session.add(checkout)
     await session.flush()
     return checkout, str(intent.client_secret)
-
-
-async def start_checkout(temporal: Client, settings: Settings, checkout: Checkout) -> ReservationResult:
-    """Start the checkout workflow (or attach to the running one) and hold stock for the cart."""
-    start = WithStartWorkflowOperation(
-        CheckoutWorkflow.run,
-        CheckoutInput(
-            payment_intent_id=checkout.payment_intent_id,
-            cart_id=checkout.cart_id,
-            payment_timeout_seconds=settings.checkout_payment_timeout_seconds,
-        ),
-        id=checkout.payment_intent_id,
-        task_queue=settings.temporal_task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        # A checkout that failed on a bug may be run again; one that finished may not.
-        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-        static_summary=f"Checkout of cart {checkout.cart_id}",
-    )
-    return await temporal.execute_update_with_start_workflow(
-        CheckoutWorkflow.sync_reservation, start_workflow_operation=start
-    )
-
-
-async def signal_with_start(
-    temporal: Client, settings: Settings, payment_intent_id: str, event: PaymentEvent
-) -> WorkflowHandle[Any, Any]:
-    """Deliver a payment hint even if the checkout does not exist yet (it then starts from it).
-
-    A checkout that has finished is never started again this way: Temporal raises
-    `WorkflowAlreadyStartedError`, which callers acknowledge.
-    """
-    return await temporal.start_workflow(
-        CheckoutWorkflow.run,
-        CheckoutInput(
-            payment_intent_id=payment_intent_id,
-            payment_timeout_seconds=settings.checkout_payment_timeout_seconds,
-        ),
-        id=payment_intent_id,
-        task_queue=settings.temporal_task_queue,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        start_signal="payment_event",
-        start_signal_args=[event],
-    )
