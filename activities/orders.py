@@ -43,10 +43,7 @@ class OrderActivities:
                 order = await self._create_order(session, payment)
                 return OrderRef(order_id=order.id, total=order.total, currency_code=order.currency_code)
         except inventory.InsufficientInventory as short:
-            raise _refuse(
-                FailureCode.INSUFFICIENT_INVENTORY,
-                f"Only {short.available} left of variant {short.variant_id}",
-            ) from short
+            raise _refuse(FailureCode.INSUFFICIENT_INVENTORY, short.message) from short
 
     async def _create_order(self, session: AsyncSession, payment: PaymentIntentSnapshot) -> Order:
         try:

@@ -16,18 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.ids import new_id
 from models import InventoryItem, InventoryLevel, Reservation
 from services.catalog import Availability, stock_location_for_channel
+from services.errors import ServiceError
 
 
-class InsufficientInventory(Exception):
+class InsufficientInventory(ServiceError):
+    code = "insufficient_inventory"
+
     def __init__(self, variant_id: str, requested: int, available: int) -> None:
-        super().__init__(f"variant {variant_id} has {available} available, {requested} requested")
-        self.variant_id = variant_id
-        self.requested = requested
-        self.available = available
+        super().__init__(f"Only {available} of variant {variant_id!r} available; {requested} requested")
 
 
-class LocationNotMapped(LookupError):
-    pass
+class LocationNotMapped(ServiceError):
+    code = "location_not_mapped"
 
 
 @dataclass(frozen=True)

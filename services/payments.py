@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,31 +12,28 @@ from domain.checkout import TERMINAL_STATUSES, CheckoutStatus
 from domain.money import to_stripe_amount
 from models import Cart, Checkout
 from services.carts import cart_totals, load_cart
+from services.errors import ServiceError
 
 # A PaymentIntent's amount can change only until the customer has paid it.
 _AMOUNT_EDITABLE = frozenset({"requires_payment_method", "requires_confirmation", "requires_action"})
 _OPEN = [status.value for status in CheckoutStatus if status not in TERMINAL_STATUSES]
 
 
-class CartNotReady(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+class CheckoutRefused(ServiceError):
+    """The cart cannot be paid as it is; the storefront contract answers `{"type": "cart", "error"}`."""
 
-
-class PaymentAlreadyAuthorized(Exception):
-    pass
+    extra: ClassVar[dict[str, str]] = {"type": "cart"}
 
 
 def _check_ready(cart: Cart) -> None:
     if cart.completed_at is not None:
-        raise CartNotReady("cart_completed", "The cart is already completed")
+        raise CheckoutRefused("The cart is already completed", code="cart_completed")
     if not cart.items:
-        raise CartNotReady("cart_empty", "Add at least one item before paying")
+        raise CheckoutRefused("Add at least one item before paying", code="cart_empty")
     if not cart.email:
-        raise CartNotReady("email_required", "Set the cart's email before paying")
+        raise CheckoutRefused("Set the cart's email before paying", code="email_required")
     if cart.shipping_method is None:
-        raise CartNotReady("shipping_method_required", "Choose a shipping option before paying")
+        raise CheckoutRefused("Choose a shipping option before paying", code="shipping_method_required")
 
 
 async def open_checkout(session: AsyncSession, cart_id: str) -> Checkout | None:
@@ -70,7 +69,11 @@ async def prepare_payment_intent(session: AsyncSession, cart_id: str) -> tuple[C
         intent = await stripe_client.v1.payment_intents.retrieve_async(checkout.payment_intent_id)
         if intent.amount != amount:
             if intent.status not in _AMOUNT_EDITABLE:
-                raise PaymentAlreadyAuthorized(checkout.payment_intent_id)
+                raise CheckoutRefused(
+                    "The cart changed after its payment was authorized;"
+                    " complete the cart or cancel the payment",
+                    code="payment_already_authorized",
+                )
             intent = await stripe_client.v1.payment_intents.update_async(
                 checkout.payment_intent_id, {"amount": amount}
             )

@@ -12,10 +12,9 @@ from api.errors import APIError, not_found, temporal_unavailable
 from api.schemas.orders import CompleteResponse, PaymentSessionOut, PaymentSessionResponse, PlacedOrderOut
 from domain.checkout import TERMINAL_STATUSES, CheckoutStatus, CompletionResult, FailureCode
 from models import Cart, Checkout, Order
-from services.carts import CartNotFound
 from services.dispatch import start_checkout
 from services.orders import order_for_cart
-from services.payments import CartNotReady, PaymentAlreadyAuthorized, latest_checkout, prepare_payment_intent
+from services.payments import latest_checkout, prepare_payment_intent
 from workflows.checkout import CheckoutWorkflow
 
 router = APIRouter(prefix="/store/carts", tags=["checkout"])
@@ -33,30 +32,17 @@ _MESSAGES = {
 _CHECKOUT_UNREACHABLE = "The checkout service is not reachable; try again"
 
 
-def cart_error(code: str, message: str, status_code: int | None = None) -> APIError:
-    """The contract's cart error: `{"type": "cart", "error": {"code", "message"}}`."""
-    status = status_code or _STATUS_FOR_FAILURE.get(code, 409)
-    return APIError(status, str(code), message, extra={"type": "cart"})
+def cart_error(code: str, message: str) -> APIError:
+    """Why the checkout has no order, in the contract's shape: `{"type": "cart", "error": {...}}`."""
+    return APIError(_STATUS_FOR_FAILURE.get(code, 409), str(code), message, extra={"type": "cart"})
 
 
 @router.post("/{cart_id}/payment-sessions", response_model=PaymentSessionResponse)
 async def create_payment_session(
     cart_id: str, request: Request, session: SessionDep, settings: SettingsDep
 ) -> PaymentSessionResponse:
-    try:
-        async with session.begin():
-            checkout, client_secret = await prepare_payment_intent(session, cart_id)
-    except CartNotFound as missing:
-        raise not_found("cart", cart_id) from missing
-    except CartNotReady as unready:
-        raise cart_error(
-            unready.code, str(unready), 400 if unready.code != "cart_completed" else 409
-        ) from unready
-    except PaymentAlreadyAuthorized as paid:
-        raise cart_error(
-            "payment_already_authorized",
-            "The cart changed after its payment was authorized; complete the cart or cancel the payment",
-        ) from paid
+    async with session.begin():
+        checkout, client_secret = await prepare_payment_intent(session, cart_id)
     try:
         reservation = await start_checkout(await get_temporal(request), settings, checkout)
     except (RPCError, WorkflowUpdateFailedError) as exc:
