@@ -1,16 +1,19 @@
-"""A cart's PaymentIntent and the checkout rows that track it."""
+"""Payments: a cart's PaymentIntent and the checkout rows that track it, and the capture's bookkeeping."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import ClassVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.stripe_gateway import get_stripe_client, snapshot
-from domain.checkout import TERMINAL_STATUSES, CheckoutStatus
+from domain.checkout import TERMINAL_STATUSES, CheckoutStatus, PaymentIntentSnapshot
+from domain.ids import new_id
 from domain.money import to_stripe_amount
-from models import Cart, Checkout
+from models import Cart, Checkout, Order, OrderTransaction, Payment, PaymentCollection
 from services.carts import cart_totals, load_cart
 from services.errors import ServiceError
 
@@ -104,3 +107,32 @@ async def prepare_payment_intent(session: AsyncSession, cart_id: str) -> tuple[C
     session.add(checkout)
     await session.flush()
     return checkout, str(intent.client_secret)
+
+
+async def record_capture(session: AsyncSession, order: Order, captured: PaymentIntentSnapshot) -> None:
+    """The capture's OrderTransaction (once per PaymentIntent) and every status that follows from it."""
+    now = datetime.now(UTC)
+    await session.execute(
+        insert(OrderTransaction)
+        .values(
+            id=new_id("ordtxn"),
+            order_id=order.id,
+            amount=order.total,
+            currency_code=order.currency_code,
+            reference="capture",
+            reference_id=captured.id,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["reference", "reference_id"])
+    )
+    await session.execute(
+        update(Payment)
+        .where(Payment.payment_intent_id == order.payment_intent_id, Payment.status != "captured")
+        .values(status="captured", captured_at=now)
+    )
+    await session.execute(
+        update(PaymentCollection)
+        .where(PaymentCollection.id == order.payment_collection_id)
+        .values(status="captured")
+    )
+    await session.execute(update(Order).where(Order.id == order.id).values(payment_status="captured"))
