@@ -9,7 +9,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import select
-from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
@@ -18,11 +17,9 @@ from api.errors import APIError, not_found, temporal_unavailable
 from api.schemas.orders import OrderOut, OrderResponse
 from core.settings import Settings
 from domain.checkout import CheckoutState
-from domain.fulfillment import FulfillmentInput, Shipment
-from domain.ids import fulfillment_workflow_id
+from domain.fulfillment import Shipment
 from models import Checkout, Order, OutboxMessage
-from workflows.checkout import CheckoutWorkflow
-from workflows.fulfillment import FulfillmentWorkflow
+from services import dispatch
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[AdminDep])
 
@@ -118,7 +115,7 @@ async def get_checkout(
         raise not_found("checkout", payment_intent_id)
     try:
         temporal = await get_temporal(request)
-        state = await temporal.get_workflow_handle(payment_intent_id).query(CheckoutWorkflow.state)
+        state = await dispatch.checkout_state(temporal, payment_intent_id)
     except (APIError, RPCError):
         state = None  # the database's view still answers while Temporal is unreachable
     return CheckoutDetail(checkout=_checkout_out(settings, checkout), workflow_state=state)
@@ -151,18 +148,8 @@ async def ship_order(
         raise APIError(409, "order_not_paid", "Only a captured order can be shipped")
     if order.fulfillment_status == "shipped":
         raise APIError(409, "already_shipped", "This order has already been shipped")
-    workflow_id = fulfillment_workflow_id(order.payment_intent_id)
     try:
-        # Signal-with-start: works whether or not the checkout has started the fulfillment yet.
-        await temporal.start_workflow(
-            FulfillmentWorkflow.run,
-            FulfillmentInput(order_id=order.id, payment_intent_id=order.payment_intent_id),
-            id=workflow_id,
-            task_queue=settings.temporal_task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            start_signal="ship",
-            start_signal_args=[shipment],
-        )
+        workflow_id = await dispatch.ship_order(temporal, settings, order, shipment)
     except WorkflowAlreadyStartedError as done:
         raise APIError(409, "already_shipped", "This order has already been shipped") from done
     except RPCError as exc:

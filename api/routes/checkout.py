@@ -12,10 +12,9 @@ from api.errors import APIError, not_found, temporal_unavailable
 from api.schemas.orders import CompleteResponse, PaymentSessionOut, PaymentSessionResponse, PlacedOrderOut
 from domain.checkout import TERMINAL_STATUSES, CheckoutStatus, CompletionResult, FailureCode
 from models import Cart, Checkout, Order
-from services.dispatch import start_checkout
+from services.dispatch import complete_checkout, start_checkout
 from services.orders import order_for_cart
 from services.payments import latest_checkout, prepare_payment_intent
-from workflows.checkout import CheckoutWorkflow
 
 router = APIRouter(prefix="/store/carts", tags=["checkout"])
 
@@ -82,9 +81,7 @@ async def complete_cart(cart_id: str, request: Request, session: SessionDep) -> 
     await session.close()
     try:
         temporal = await get_temporal(request)  # only now: a placed order is answered without it
-        result: CompletionResult = await temporal.get_workflow_handle(payment_intent_id).execute_update(
-            CheckoutWorkflow.complete
-        )
+        result = await complete_checkout(temporal, payment_intent_id)
     except (RPCError, WorkflowUpdateFailedError) as exc:
         # The workflow may have finished in the meantime: the database then has its outcome.
         result = await _outcome_from_database(session, payment_intent_id)
