@@ -1,27 +1,23 @@
-"""Admin API for operators and support: find any checkout by cart, order or PaymentIntent."""
+"""Admin API: find any checkout by cart, order or PaymentIntent, with its live workflow state."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import select
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from api.deps import AdminDep, SessionDep, SettingsDep, TemporalDep, get_temporal
-from api.errors import APIError, not_found, temporal_unavailable
-from api.schemas.orders import OrderOut, OrderResponse
+from api.deps import SessionDep, SettingsDep, get_temporal
+from api.errors import APIError, not_found
 from core.settings import Settings
 from domain.checkout import CheckoutState
-from domain.fulfillment import Shipment
-from models import Checkout, Order, OutboxMessage
+from models import Checkout
 from services import dispatch
 
-router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[AdminDep])
+router = APIRouter()
 
 
 class CheckoutOut(BaseModel):
@@ -46,21 +42,6 @@ class CheckoutDetail(BaseModel):
     checkout: CheckoutOut
     # Live answer of the workflow's `state` Query; null when Temporal cannot be reached.
     workflow_state: CheckoutState | None
-
-
-class OutboxMessageOut(BaseModel):
-    id: str
-    channel: str
-    recipient: str
-    subject: str
-    status: str
-    payload: dict[str, Any]
-    created_at: datetime
-    sent_at: datetime | None
-
-
-class OutboxList(BaseModel):
-    messages: list[OutboxMessageOut]
 
 
 def temporal_ui_url(settings: Settings, workflow_id: str) -> str:
@@ -119,54 +100,3 @@ async def get_checkout(
     except (APIError, RPCError):
         state = None  # the database's view still answers while Temporal is unreachable
     return CheckoutDetail(checkout=_checkout_out(settings, checkout), workflow_state=state)
-
-
-@router.get("/orders/{order_id}", response_model=OrderResponse)
-async def get_order(order_id: str, session: SessionDep) -> OrderResponse:
-    order = await session.get(Order, order_id)
-    if order is None:
-        raise not_found("order", order_id)
-    return OrderResponse(order=OrderOut.of(order))
-
-
-class ShipmentAccepted(BaseModel):
-    order_id: str
-    # The FulfillmentWorkflow that records the shipment and emails the customer.
-    workflow_id: str
-    shipment: Shipment
-
-
-@router.post("/orders/{order_id}/shipments", response_model=ShipmentAccepted, status_code=202)
-async def ship_order(
-    order_id: str, shipment: Shipment, session: SessionDep, settings: SettingsDep, temporal: TemporalDep
-) -> ShipmentAccepted:
-    """The warehouse handed the order to a carrier. Accepted once; the workflow does the rest."""
-    order = await session.get(Order, order_id)
-    if order is None:
-        raise not_found("order", order_id)
-    if order.payment_status != "captured":
-        raise APIError(409, "order_not_paid", "Only a captured order can be shipped")
-    if order.fulfillment_status == "shipped":
-        raise APIError(409, "already_shipped", "This order has already been shipped")
-    try:
-        workflow_id = await dispatch.ship_order(temporal, settings, order, shipment)
-    except WorkflowAlreadyStartedError as done:
-        raise APIError(409, "already_shipped", "This order has already been shipped") from done
-    except RPCError as exc:
-        raise temporal_unavailable() from exc
-    return ShipmentAccepted(order_id=order.id, workflow_id=workflow_id, shipment=shipment)
-
-
-@router.get("/outbox", response_model=OutboxList)
-async def list_outbox(
-    session: SessionDep, channel: str | None = None, limit: int = Query(default=50, ge=1, le=500)
-) -> OutboxList:
-    """Email and analytics messages; in dev (no Resend/PostHog key) this is where they are delivered."""
-    query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc()).limit(limit)
-    if channel is not None:
-        query = query.where(OutboxMessage.channel == channel)
-    return OutboxList(
-        messages=[
-            OutboxMessageOut.model_validate(m, from_attributes=True) for m in await session.scalars(query)
-        ]
-    )
