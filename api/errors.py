@@ -10,6 +10,7 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -40,6 +41,18 @@ def not_found(kind: str, identifier: str) -> APIError:
 def temporal_unavailable(message: str = "The workflow service is not reachable") -> APIError:
     """Temporal could not be reached: a 503 the caller may retry."""
     return APIError(503, "temporal_unavailable", message)
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    """The body of every error response (for the OpenAPI document; `error_body` builds it)."""
+
+    error: ErrorDetail
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from temporalio.service import RPCError
 
-from api.deps import SessionDep, SettingsDep, get_temporal
+from api.deps import SessionDep, SettingsDep, ViewerDep, get_temporal
 from api.errors import APIError, not_found
 from core.settings import Settings
 from domain.checkout import CheckoutState
@@ -67,6 +67,7 @@ def _checkout_out(settings: Settings, checkout: Checkout) -> CheckoutOut:
 
 @router.get("/checkouts", response_model=CheckoutList)
 async def list_checkouts(
+    principal: ViewerDep,
     session: SessionDep,
     settings: SettingsDep,
     cart_id: str | None = None,
@@ -89,7 +90,7 @@ async def list_checkouts(
 
 @router.get("/checkouts/{payment_intent_id}", response_model=CheckoutDetail)
 async def get_checkout(
-    payment_intent_id: str, request: Request, session: SessionDep, settings: SettingsDep
+    payment_intent_id: str, principal: ViewerDep, request: Request, session: SessionDep, settings: SettingsDep
 ) -> CheckoutDetail:
     checkout = await session.get(Checkout, payment_intent_id)
     if checkout is None:

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.deps import AdminDep, SessionDep, SettingsDep, TemporalDep, ViewerDep
 from api.errors import APIError, not_found, temporal_unavailable
 from api.schemas.orders import OrderOut, OrderResponse
 from domain.fulfillment import Shipment
@@ -18,7 +18,7 @@ router = APIRouter()
 
 
 @router.get("/orders/{order_id}", response_model=OrderResponse)
-async def get_order(order_id: str, session: SessionDep) -> OrderResponse:
+async def get_order(order_id: str, principal: ViewerDep, session: SessionDep) -> OrderResponse:
     order = await session.get(Order, order_id)
     if order is None:
         raise not_found("order", order_id)
@@ -34,7 +34,12 @@ class ShipmentAccepted(BaseModel):
 
 @router.post("/orders/{order_id}/shipments", response_model=ShipmentAccepted, status_code=202)
 async def ship_order(
-    order_id: str, shipment: Shipment, session: SessionDep, settings: SettingsDep, temporal: TemporalDep
+    order_id: str,
+    principal: AdminDep,
+    shipment: Shipment,
+    session: SessionDep,
+    settings: SettingsDep,
+    temporal: TemporalDep,
 ) -> ShipmentAccepted:
     """The warehouse handed the order to a carrier. Accepted once; the workflow does the rest."""
     order = await session.get(Order, order_id)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from api.deps import SessionDep
+from api.deps import SessionDep, ViewerDep
 from models import OutboxMessage
 
 router = APIRouter()
@@ -32,7 +32,10 @@ class OutboxList(BaseModel):
 
 @router.get("/outbox", response_model=OutboxList)
 async def list_outbox(
-    session: SessionDep, channel: str | None = None, limit: int = Query(default=50, ge=1, le=500)
+    principal: ViewerDep,
+    session: SessionDep,
+    channel: str | None = None,
+    limit: int = Query(default=50, ge=1, le=500),
 ) -> OutboxList:
     """Email and analytics messages; in dev (no Resend/PostHog key) this is where they are delivered."""
     query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc()).limit(limit)
