@@ -99,6 +99,7 @@ async def place_order(session: AsyncSession, payment: PaymentIntentSnapshot) -> 
     await inventory.fulfil_from_reservation(
         session,
         payment_intent_id=payment.id,
+        order_id=order.id,
         location_id=await inventory.location_for_channel(session, cart.sales_channel_id),
         quantities={item.variant_id: item.quantity for item in cart.items},
     )

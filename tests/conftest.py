@@ -28,6 +28,8 @@ from temporalio.worker import Worker
 from core.email import EmailMessage
 
 ROOT = Path(__file__).resolve().parent.parent
+# The inventory ledger's actor of stock the tests create.
+TEST_ACTOR = "test"
 
 
 def _server_url() -> str:

@@ -37,7 +37,8 @@ from models import (
     SalesChannelStockLocation,
     VariantPrice,
 )
-from tests.conftest import WEBHOOK_SECRET
+from services.inventory import create_level
+from tests.conftest import TEST_ACTOR, WEBHOOK_SECRET
 from workflows.checkout import CheckoutWorkflow
 
 CARD_OK = "4242424242424242"
@@ -89,14 +90,13 @@ def make_variant(regions: dict[str, Region]) -> MakeVariant:
                     for c, a in PRICES.items()
                 ]
             )
-            session.add(
-                InventoryLevel(
-                    id=new_id("ilev"),
-                    inventory_item_id=item.id,
-                    location_id=location_id,
-                    stocked_quantity=stock,
-                    allow_backorder=allow_backorder,
-                )
+            await create_level(
+                session,
+                inventory_item_id=item.id,
+                location_id=location_id,
+                stocked_quantity=stock,
+                allow_backorder=allow_backorder,
+                actor=TEST_ACTOR,
             )
             return variant.id
 
