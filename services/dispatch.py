@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
@@ -62,17 +63,17 @@ async def signal_payment_event(
     A checkout that has finished is never started again this way: Temporal raises
     `WorkflowAlreadyStartedError`, which callers acknowledge.
     """
-    await temporal.start_workflow(
+    await _signal_with_start(
+        temporal,
+        settings,
         CHECKOUT_WORKFLOW,
         CheckoutInput(
             payment_intent_id=payment_intent_id,
             payment_timeout_seconds=settings.checkout_payment_timeout_seconds,
         ),
-        id=payment_intent_id,
-        task_queue=settings.temporal_task_queue,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        start_signal=PAYMENT_EVENT_SIGNAL,
-        start_signal_args=[event],
+        workflow_id=payment_intent_id,
+        signal=PAYMENT_EVENT_SIGNAL,
+        signal_arg=event,
         result_type=CheckoutState,
     )
 
@@ -100,14 +101,42 @@ async def ship_order(temporal: Client, settings: Settings, order: Order, shipmen
     fulfillment that has finished raises `WorkflowAlreadyStartedError` (already shipped).
     """
     workflow_id = fulfillment_workflow_id(order.payment_intent_id)
-    await temporal.start_workflow(
+    await _signal_with_start(
+        temporal,
+        settings,
         FULFILLMENT_WORKFLOW,
         FulfillmentInput(order_id=order.id, payment_intent_id=order.payment_intent_id),
-        id=workflow_id,
-        task_queue=settings.temporal_task_queue,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        start_signal=SHIP_SIGNAL,
-        start_signal_args=[shipment],
+        workflow_id=workflow_id,
+        signal=SHIP_SIGNAL,
+        signal_arg=shipment,
         result_type=FulfillmentState,
     )
     return workflow_id
+
+
+async def _signal_with_start(
+    temporal: Client,
+    settings: Settings,
+    workflow: str,
+    start_arg: BaseModel,
+    *,
+    workflow_id: str,
+    signal: str,
+    signal_arg: BaseModel,
+    result_type: type[BaseModel],
+) -> None:
+    """Signal the workflow, starting it from `start_arg` first if it is not running.
+
+    A closed run is never started again this way (REJECT_DUPLICATE): Temporal raises
+    `WorkflowAlreadyStartedError` instead.
+    """
+    await temporal.start_workflow(
+        workflow,
+        start_arg,
+        id=workflow_id,
+        task_queue=settings.temporal_task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        start_signal=signal,
+        start_signal_args=[signal_arg],
+        result_type=result_type,
+    )
