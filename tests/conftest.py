@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,27 +69,33 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     get_settings.cache_clear()
 
 
-@pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    """A fresh database for this pytest run, migrated to head, dropped afterwards."""
-    server = make_url(_server_url())
-    name = f"gt_test_{os.getpid()}"
+@contextmanager
+def fresh_database(server_url: str, name: str) -> Iterator[str]:
+    """The URL of a new, empty database `name` on the server (one left over is replaced), dropped after."""
+    server = make_url(server_url)
     admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A fresh database for this pytest run, migrated to head, dropped afterwards."""
     from core.migrate import upgrade_to_head
 
-    upgrade_to_head(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ["ENVIRONMENT"] = "test"
-    _reset_cached_clients()
-    yield url
-    _reset_cached_clients()
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(_server_url(), f"gt_test_{os.getpid()}") as url:
+        upgrade_to_head(url)
+        os.environ["DATABASE_URL"] = url
+        os.environ["ENVIRONMENT"] = "test"
+        _reset_cached_clients()
+        yield url
+        _reset_cached_clients()
 
 
 @pytest.fixture

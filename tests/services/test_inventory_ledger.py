@@ -15,7 +15,7 @@ from core.migrate import upgrade_to, upgrade_to_head
 from models import InventoryAdjustment, InventoryLevel, StockChangeReason
 from services.inventory import change_stock
 from tests.checkout.conftest import MakeVariant, level_of, make_variant, regions
-from tests.conftest import TEST_ACTOR
+from tests.conftest import TEST_ACTOR, fresh_database
 
 __all__ = ["make_variant", "regions"]  # fixtures shared with the end-to-end checkout tests
 
@@ -108,17 +108,9 @@ async def test_concurrent_changes_are_all_applied(make_variant: MakeVariant) -> 
 @pytest.fixture
 def database_at_0002(database_url: str) -> Iterator[str]:
     """Another database on the test server, migrated only up to 0002 (before the ledger)."""
-    server = make_url(database_url)
-    name = f"{server.database}_at_0002"
-    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = server.set(database=name).render_as_string(hide_password=False)
-    upgrade_to(url, "0002")
-    yield url
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(database_url, f"{make_url(database_url).database}_at_0002") as url:
+        upgrade_to(url, "0002")
+        yield url
 
 
 def test_migration_0003_writes_an_initial_row_for_every_level_with_stock(database_at_0002: str) -> None:
