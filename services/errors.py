@@ -6,6 +6,7 @@ non-retryable ApplicationError whose type is the code (activities/errors.py).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 
@@ -14,7 +15,7 @@ class ServiceError(Exception):
 
     code: str = "invalid_request"
     # Fields an API error body carries next to `error` (e.g. the checkout contract's `type`).
-    extra: ClassVar[dict[str, str]] = {}
+    extra: ClassVar[Mapping[str, str]] = {}
 
     def __init__(self, message: str, *, code: str | None = None, details: Any = None) -> None:
         super().__init__(message)

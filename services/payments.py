@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import ClassVar
 
@@ -25,7 +26,7 @@ _OPEN = [status.value for status in CheckoutStatus if status not in TERMINAL_STA
 class CheckoutRefused(ServiceError):
     """The cart cannot be paid as it is; the storefront contract answers `{"type": "cart", "error"}`."""
 
-    extra: ClassVar[dict[str, str]] = {"type": "cart"}
+    extra: ClassVar[Mapping[str, str]] = {"type": "cart"}
 
 
 def _check_ready(cart: Cart) -> None:
