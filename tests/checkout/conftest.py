@@ -38,7 +38,7 @@ from models import (
     VariantPrice,
 )
 from services.inventory import create_level
-from tests.conftest import TEST_ACTOR, WEBHOOK_SECRET
+from tests.conftest import ASYNC_DEADLINE, TEST_ACTOR, WEBHOOK_SECRET
 from workflows.checkout import CheckoutWorkflow
 
 CARD_OK = "4242424242424242"
@@ -209,22 +209,6 @@ def temporal(temporal_env: WorkflowEnvironment) -> WorkflowEnvironment:
 
 
 # --- helpers for the invariant tests: outcomes as a user, an operator or the database sees them ---
-
-ASYNC_DEADLINE = 30.0  # seconds; every wait for something asynchronous is bounded by this
-
-
-async def eventually(
-    check: Callable[[], Awaitable[Any]], *, within: float = ASYNC_DEADLINE, interval: float = 0.1
-) -> Any:
-    """Poll `check` until it returns something truthy; fail with its last answer at the deadline."""
-    deadline = time.monotonic() + within
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still {value!r} after {within}s")
-        await asyncio.sleep(interval)
 
 
 async def workflow_outcome(temporal_env: WorkflowEnvironment, payment_intent_id: str) -> CheckoutState:
