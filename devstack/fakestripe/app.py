@@ -7,16 +7,38 @@ middlewares and routes). Call `build_app` once per process.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
-from devstack.fakestripe import state
+from devstack.fakestripe import delays, idempotency, objects, state
 
 
 def build_app(state_file: Path | None) -> web.Application:
+    objects.patch_events()
     state.use_state_file(state_file)
     from localstripe import server
 
     app: web.Application = server.app
+    middlewares = app.middlewares
+    middlewares[list(middlewares).index(server.auth_middleware)] = _auth(server.auth_middleware)
+    # Inside localstripe's save-after-write middleware, so a saved key is written with its objects;
+    # the delay innermost, so a held request keeps its Idempotency-Key in flight.
+    middlewares.append(idempotency.idempotency_middleware)
+    middlewares.append(delays.delay_middleware)
+    delays.add_routes(app)
     server.store.try_load_from_disk()
     return app
+
+
+def _auth(localstripe_auth: Any) -> Any:
+    @web.middleware
+    async def auth(request: web.Request, handler: Any) -> web.StreamResponse:
+        # Test controls need no key, like localstripe's /_config/.
+        if request.path.startswith("/_test/"):
+            allowed: web.StreamResponse = await handler(request)
+            return allowed
+        checked: web.StreamResponse = await localstripe_auth(request, handler)
+        return checked
+
+    return auth

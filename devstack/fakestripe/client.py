@@ -1,5 +1,5 @@
-"""What tests, benchmarks and the supervisor call on a running fake: the webhook registration and
-a card payment as Stripe.js makes it."""
+"""What tests, benchmarks and the supervisor call on a running fake: the webhook registration,
+a card payment as Stripe.js makes it, and the `/_test/...` controls."""
 
 from __future__ import annotations
 
@@ -37,3 +37,13 @@ async def pay(client: stripe.StripeClient, payment_intent_id: str, card: str) ->
     )
     await client.v1.payment_intents.update_async(payment_intent_id, {"payment_method": method.id})
     return await client.v1.payment_intents.confirm_async(payment_intent_id)
+
+
+async def delay_requests(
+    base_url: str, path: str, seconds: float, *, method: str = "POST", times: int = 1
+) -> None:
+    """Hold the next `times` requests matching `method` and `path` (a glob) for `seconds` after
+    they ran: the work is done, the answer late (a lost response for a client that times out)."""
+    await _post(
+        base_url, "/_test/delays", {"path": path, "seconds": seconds, "method": method, "times": times}
+    )

@@ -10,6 +10,9 @@ replaced:
   atomically (temp file + rename: a crash mid-write never leaves a truncated file; a corrupt
   file is moved aside to `PATH.broken` and the server starts empty);
 * without one: memory only, nothing written anywhere.
+
+Everything the fake adds lives in the same store (disputes, the Idempotency-Key ledger), so it
+is saved and restored with localstripe's own objects.
 """
 
 from __future__ import annotations

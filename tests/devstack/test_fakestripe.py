@@ -1,4 +1,5 @@
-"""localstripe as `make dev` runs it: its state survives a restart, in the dev dir, never in /tmp."""
+"""The fake Stripe as `make dev` runs it: its state (Idempotency-Keys too) survives a restart, in the
+dev dir, never in /tmp."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 import stripe
 
 from devstack.fakestripe import pay
+from devstack.fakestripe.idempotency import KEEP_SECONDS, SavedResponse, forget_expired
 from tests.devstack.conftest import ROOT, free_ports, listening
 
 
@@ -99,3 +101,32 @@ async def test_pay_authorizes_like_stripe_js_and_a_declined_card_raises(tmp_path
 
         with pytest.raises(stripe.CardError):
             await pay(client, _create_payment_intent(client), "4000000000000341")
+
+
+def test_idempotency_keys_survive_a_restart(tmp_path: Path) -> None:
+    (port,) = free_ports(1)
+    state = tmp_path / "localstripe.pickle"
+    log = tmp_path / "localstripe.log"
+    params = {"amount": 4200, "currency": "eur", "capture_method": "manual"}
+    with fakestripe(port, state, log) as client:
+        first = client.v1.payment_intents.create(params, {"idempotency_key": "cart_x:v1:a0"})
+    with fakestripe(port, state, log) as client:
+        again = client.v1.payment_intents.create(params, {"idempotency_key": "cart_x:v1:a0"})
+        with pytest.raises(stripe.IdempotencyError):
+            client.v1.payment_intents.create({**params, "amount": 4300}, {"idempotency_key": "cart_x:v1:a0"})
+    assert again.id == first.id
+    assert again.last_response.headers["Idempotent-Replayed"] == "true"
+
+
+def test_keys_older_than_24_hours_are_forgotten() -> None:
+    def saved(at: float) -> SavedResponse:
+        return SavedResponse("POST", "/v1/refunds", "{}", 200, b"", "application/json", at)
+
+    now = 1_900_000_000.0
+    ledger = {
+        "old": saved(now - KEEP_SECONDS - 1),
+        "day-old": saved(now - KEEP_SECONDS),
+        "new": saved(now - 60),
+    }
+    forget_expired(ledger, now)
+    assert list(ledger) == ["new"]
