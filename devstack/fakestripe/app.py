@@ -11,11 +11,12 @@ from typing import Any
 
 from aiohttp import web
 
-from devstack.fakestripe import delays, idempotency, objects, state
+from devstack.fakestripe import delays, disputes, idempotency, objects, refunds, state
 
 
 def build_app(state_file: Path | None) -> web.Application:
     objects.patch_events()
+    refunds.patch_models()
     state.use_state_file(state_file)
     from localstripe import server
 
@@ -26,6 +27,8 @@ def build_app(state_file: Path | None) -> web.Application:
     # the delay innermost, so a held request keeps its Idempotency-Key in flight.
     middlewares.append(idempotency.idempotency_middleware)
     middlewares.append(delays.delay_middleware)
+    disputes.add_routes(app)
+    refunds.add_routes(app)
     delays.add_routes(app)
     server.store.try_load_from_disk()
     return app

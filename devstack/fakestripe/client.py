@@ -39,6 +39,35 @@ async def pay(client: stripe.StripeClient, payment_intent_id: str, card: str) ->
     return await client.v1.payment_intents.confirm_async(payment_intent_id)
 
 
+async def open_dispute(
+    base_url: str, payment_intent_id: str, *, amount: int | None = None, reason: str | None = None
+) -> dict[str, Any]:
+    """The cardholder's bank disputes the PaymentIntent's captured charge; returns the Dispute."""
+    body: dict[str, Any] = {"payment_intent": payment_intent_id}
+    if amount is not None:
+        body["amount"] = amount
+    if reason is not None:
+        body["reason"] = reason
+    dispute: dict[str, Any] = (await _post(base_url, "/_test/disputes", body)).json()
+    return dispute
+
+
+async def resolve_dispute(base_url: str, dispute_id: str, outcome: str) -> dict[str, Any]:
+    """The bank decides the dispute: `won` (funds reinstated) or `lost`; returns the Dispute."""
+    dispute: dict[str, Any] = (
+        await _post(base_url, f"/_test/disputes/{dispute_id}/resolve", {"outcome": outcome})
+    ).json()
+    return dispute
+
+
+async def fail_refund(base_url: str, refund_id: str, failure_reason: str = "unknown") -> dict[str, Any]:
+    """A succeeded refund fails later, as a card refund can; returns the Refund."""
+    refund: dict[str, Any] = (
+        await _post(base_url, f"/_test/refunds/{refund_id}/fail", {"failure_reason": failure_reason})
+    ).json()
+    return refund
+
+
 async def delay_requests(
     base_url: str, path: str, seconds: float, *, method: str = "POST", times: int = 1
 ) -> None:

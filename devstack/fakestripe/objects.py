@@ -100,21 +100,35 @@ def refuse_unknown(params: dict[str, Any]) -> None:
         raise stripe_error(400, f"Received unknown parameter: {name}", param=name)
 
 
-def page_of_payment(
-    object_name: str, url: str, *, charge: Any, payment_intent: Any, limit: Any, starting_after: Any
-) -> Any:
-    """A list page of one kind of object (refunds, disputes), newest first, as Stripe lists them,
-    of one charge and/or PaymentIntent when given."""
-    page = resources.List(url, limit=limit, starting_after=starting_after)
-    prefix = object_name + ":"
-    newest_first = reversed([value for key, value in resources.store.items() if key.startswith(prefix)])
-    page._list = [
-        item
-        for item in newest_first
-        if (charge is None or item.charge == charge)
-        and (payment_intent is None or item.payment_intent == payment_intent)
-    ]
-    return page
+def list_of_payment(object_name: str) -> Any:
+    """The `_api_list_all` of refunds and disputes: newest first, as Stripe lists them, of one
+    charge and/or PaymentIntent when given (404 for an unknown one)."""
+
+    def list_all(
+        cls: Any,
+        /,
+        url: str,
+        charge: Any = None,
+        payment_intent: Any = None,
+        limit: Any = None,
+        starting_after: Any = None,
+    ) -> Any:
+        if payment_intent is not None:
+            resources.PaymentIntent._api_retrieve(str(payment_intent))
+        if charge is not None:
+            resources.Charge._api_retrieve(str(charge))
+        page = resources.List(url, limit=limit, starting_after=starting_after)
+        prefix = object_name + ":"
+        newest_first = reversed([value for key, value in resources.store.items() if key.startswith(prefix)])
+        page._list = [
+            item
+            for item in newest_first
+            if (charge is None or item.charge == charge)
+            and (payment_intent is None or item.payment_intent == payment_intent)
+        ]
+        return page
+
+    return classmethod(list_all)
 
 
 async def request_params(request: web.Request) -> dict[str, Any]:

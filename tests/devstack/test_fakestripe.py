@@ -15,7 +15,7 @@ import stripe
 
 from devstack.fakestripe import pay
 from devstack.fakestripe.idempotency import KEEP_SECONDS, SavedResponse, forget_expired
-from tests.devstack.conftest import ROOT, free_ports, listening
+from tests.devstack.conftest import ROOT, FakeStripe, WebhookInbox, free_ports, listening
 
 
 @contextmanager
@@ -130,3 +130,21 @@ def test_keys_older_than_24_hours_are_forgotten() -> None:
     }
     forget_expired(ledger, now)
     assert list(ledger) == ["new"]
+
+
+async def test_events_are_unique_dated_newest_first_and_delivered_signed(
+    fake_stripe: FakeStripe, webhook_inbox: WebhookInbox
+) -> None:
+    started = int(time.time())
+    payment_intent_id = await fake_stripe.captured_payment()
+    refund = fake_stripe.client.v1.refunds.create({"payment_intent": payment_intent_id, "amount": 100})
+    # The inbox keeps only events whose Stripe-Signature verifies with the registered secret.
+    (delivered,) = await webhook_inbox.wait_for(refund.id, "refund.created")
+
+    listed = fake_stripe.client.v1.events.list({"limit": 10_000}).data
+    ids = [event.id for event in listed]
+    assert len(ids) == len(set(ids))
+    assert delivered["id"] in ids
+    assert all(event.id.startswith("evt_") and isinstance(event.created, int) for event in listed)
+    assert [event.created for event in listed] == sorted((event.created for event in listed), reverse=True)
+    assert delivered["created"] >= started
