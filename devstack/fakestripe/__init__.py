@@ -1,9 +1,11 @@
-"""The fake Stripe of `make dev` and of the tests: localstripe (PyPI `localstripe` 1.15.x) with its
-state where we choose (`state`), bound to one address (127.0.0.1 by default).
+"""The fake Stripe of `make dev` and of the tests: localstripe (PyPI `localstripe` 1.15.x),
+extended from outside (replaced methods, middlewares, extra routes; nothing in site-packages is
+edited) to behave like Stripe where the order lifecycle depends on it.
 
     python -m devstack.fakestripe --port 8420 --state-file .dev/localstripe.pickle
 
-Without `--state-file`, memory only.
+Bound to 127.0.0.1 by default. With `--state-file` everything (localstripe's objects, disputes,
+Idempotency-Keys) is loaded at start and saved after each write; without it, memory only.
 
 What it adds to localstripe (each module's docstring has the details and the sources):
 
@@ -17,12 +19,16 @@ What it adds to localstripe (each module's docstring has the details and the sou
   refund; refunds listed by `payment_intent` or `charge` with their current status; the charge's
   `amount_captured`, `amount_refunded` (failed refunds excluded), `refunded`, `disputed`,
   `refunds`, `payment_intent`.
+* `payments`: a declined PaymentIntent (`requires_payment_method`, `last_payment_error`) can be
+  confirmed again with another card, through the SDK (`pay` again) or the fake Stripe.js at
+  `/js.stripe.com/v3/`, whose `confirmCardPayment(clientSecret, {payment_method: {card}})` now
+  confirms with the card typed in the card Element; confirm accepts `payment_method`,
+  `payment_method_data` and, with the publishable key, `client_secret`.
 * `disputes`: Stripe's Dispute object and API (`GET /v1/disputes/{id}`,
   `GET /v1/disputes?payment_intent=|charge=`, `POST /v1/disputes/{id}`,
   `POST /v1/disputes/{id}/close`) and its `charge.dispute.*` events.
 * `objects`: events carry `request.idempotency_key`, update events `previous_attributes`; all
-  are kept (`GET /v1/events`, newest first) and sent to the registered webhooks, signed as
-  localstripe signs.
+  are kept (`GET /v1/events`) and sent to the registered webhooks, signed as localstripe signs.
 
 Test-only controls, all under `/_test/` (no API key needed, never confused with Stripe's API):
 
@@ -35,8 +41,14 @@ Test-only controls, all under `/_test/` (no API key needed, never confused with 
 * `POST /_test/delays` `{path, seconds, method?, times?}`, `DELETE /_test/delays`: hold matching
   requests after they ran (a lost response; a key in flight).
 
-`client` has what tests, benchmarks and the supervisor call: `register_webhook`, `pay` (the card
-payment a storefront's Stripe.js makes) and a function per control.
+Still not like Stripe: no `payment_intent.amount_capturable_updated`, `.canceled` or `.created`
+events (only localstripe's `succeeded` and `payment_failed`); `latest_charge` comes back expanded
+and `amount_received`/`amount_capturable` are missing; refunds succeed at once (never `pending`)
+and cannot be canceled; no dispute fees, inquiries (`warning_*`) or evidence due dates that pass;
+authorizations never expire; the Balance endpoint is localstripe's fixed figure; error messages
+for requests localstripe itself refuses stay its short "Bad request"; no request IDs.
+
+The functions below (`client`) are what tests, benchmarks and the supervisor call.
 """
 
 from devstack.fakestripe.client import (

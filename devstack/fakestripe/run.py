@@ -13,7 +13,7 @@ from pathlib import Path
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m devstack.fakestripe",
-        description="localstripe with its state in a file of our choosing",
+        description="localstripe made to behave like Stripe where the order lifecycle depends on it",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8420)
