@@ -24,6 +24,7 @@ from temporalio.client import (
 )
 from temporalio.worker import Worker
 
+from activities.errors import ServiceRefusals
 from activities.fulfillment import FulfillmentActivities
 from activities.inventory import InventoryActivities
 from activities.notifications import NotificationActivities
@@ -90,6 +91,7 @@ def build_worker(client: Client, task_queue: str, activities: list[Callable[...,
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
         activities=activities,
+        interceptors=[ServiceRefusals()],
         max_concurrent_activities=100,
     )
 

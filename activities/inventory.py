@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from core import inventory
-from core.cart_service import CartNotFound, load_cart
 from domain.checkout import FailureCode, ReservationResult, ReserveInput
+from services import inventory
+from services.carts import CartNotFound, load_cart
 
 
 class InventoryActivities:
@@ -27,15 +27,10 @@ class InventoryActivities:
                     location_id=await inventory.location_for_channel(session, cart.sales_channel_id),
                     quantities={item.variant_id: item.quantity for item in cart.items},
                 )
-        except CartNotFound as missing:
+        except (CartNotFound, inventory.InsufficientInventory) as refused:
+            # The codes are the checkout's FailureCodes: the workflow reports them as they are.
             return ReservationResult(
-                reserved=False, failure_code=FailureCode.CART_NOT_FOUND, failure_message=str(missing)
-            )
-        except inventory.InsufficientInventory as short:
-            return ReservationResult(
-                reserved=False,
-                failure_code=FailureCode.INSUFFICIENT_INVENTORY,
-                failure_message=f"Only {short.available} left of variant {short.variant_id}",
+                reserved=False, failure_code=FailureCode(refused.code), failure_message=refused.message
             )
         return ReservationResult(reserved=True)
 

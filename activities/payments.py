@@ -4,20 +4,17 @@ and each one first re-reads the PaymentIntent so a retry after a lost response d
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import stripe
-from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from core.stripe_gateway import snapshot
 from domain.checkout import CancelPaymentInput, PaymentIntentSnapshot
-from domain.ids import capture_idempotency_key, new_id, refund_idempotency_key
+from domain.ids import capture_idempotency_key, refund_idempotency_key
 from domain.money import to_stripe_amount
-from models import Order, OrderTransaction, Payment, PaymentCollection
+from models import Order
+from services import payments
 
 
 def _business_error(exc: stripe.StripeError) -> ApplicationError:
@@ -107,32 +104,5 @@ class PaymentActivities:
                 type="CaptureFailed",
                 non_retryable=True,
             )
-        await self._record_capture(order, current)
-
-    async def _record_capture(self, order: Order, captured: PaymentIntentSnapshot) -> None:
-        now = datetime.now(UTC)
         async with self._sessionmaker() as session, session.begin():
-            await session.execute(
-                insert(OrderTransaction)
-                .values(
-                    id=new_id("ordtxn"),
-                    order_id=order.id,
-                    amount=order.total,
-                    currency_code=order.currency_code,
-                    reference="capture",
-                    reference_id=captured.id,
-                    created_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["reference", "reference_id"])
-            )
-            await session.execute(
-                update(Payment)
-                .where(Payment.payment_intent_id == order.payment_intent_id, Payment.status != "captured")
-                .values(status="captured", captured_at=now)
-            )
-            await session.execute(
-                update(PaymentCollection)
-                .where(PaymentCollection.id == order.payment_collection_id)
-                .values(status="captured")
-            )
-            await session.execute(update(Order).where(Order.id == order.id).values(payment_status="captured"))
+            await payments.record_capture(session, order, current)

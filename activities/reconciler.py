@@ -12,10 +12,10 @@ import stripe
 from temporalio import activity
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from core.checkout_service import signal_with_start
 from core.settings import Settings
 from core.stripe_gateway import snapshot
 from domain.checkout import PaymentEvent, ReconcileInput, ReconcileResult
+from services.dispatch import signal_payment_event
 
 PAGE_SIZE = 100
 MAX_PAGES = 20  # 2,000 PaymentIntents a run at most: the schedule runs again soon
@@ -46,7 +46,7 @@ class ReconcilerActivities:
                 # One hint per PaymentIntent and status: the checkout ignores repeats of it.
                 event = PaymentEvent(event_id=f"reconciler:{payment.id}:{payment.status}", type="reconciler")
                 try:
-                    await signal_with_start(activity.client(), self._settings, payment.id, event)
+                    await signal_payment_event(activity.client(), self._settings, payment.id, event)
                     result.nudged += 1
                 except WorkflowAlreadyStartedError:
                     result.already_finished += 1

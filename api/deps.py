@@ -1,9 +1,15 @@
-"""FastAPI dependencies: database session, Temporal client, admin auth."""
+"""FastAPI dependencies: database session, Temporal client, settings, and who calls the admin API.
+
+Every admin route declares the role it needs with one of ViewerDep, SupportDep or AdminDep as
+a parameter: `principal: ViewerDep` answers 401 `unauthorized` without a known key, 403
+`forbidden` when the key's role is too low, and otherwise gives the route the caller.
+"""
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -14,6 +20,7 @@ from api.errors import APIError, temporal_unavailable
 from core.db import get_sessionmaker
 from core.settings import Settings, get_settings
 from core.temporal import connect_temporal
+from domain.roles import Role
 
 
 async def get_session() -> AsyncIterator[AsyncSession]:
@@ -33,16 +40,47 @@ async def get_temporal(request: Request) -> Client:
     return client
 
 
-def require_admin(
-    settings: Annotated[Settings, Depends(get_settings)],
-    authorization: Annotated[str | None, Header()] = None,
-) -> None:
-    expected = f"Bearer {settings.admin_api_token.get_secret_value()}"
-    if authorization is None or not hmac.compare_digest(authorization.encode(), expected.encode()):
-        raise APIError(401, "unauthorized", "A valid admin bearer token is required")
-
-
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-AdminDep = Depends(require_admin)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller of an admin route: its key's name (the actor of what it changes) and role."""
+
+    name: str
+    role: Role
+
+
+# ADMIN_API_TOKEN, today's only key.
+BOOTSTRAP_PRINCIPAL = Principal(name="bootstrap", role=Role.ADMIN)
+
+
+def _principal_of(settings: Settings, authorization: str | None) -> Principal | None:
+    expected = f"Bearer {settings.admin_api_token.get_secret_value()}"
+    if authorization is not None and hmac.compare_digest(authorization.encode(), expected.encode()):
+        return BOOTSTRAP_PRINCIPAL
+    return None
+
+
+class RoleGuard:
+    """The dependency behind ViewerDep, SupportDep and AdminDep: the caller, if its role suffices."""
+
+    def __init__(self, role: Role) -> None:
+        self.role = role
+
+    async def __call__(
+        self, settings: SettingsDep, authorization: Annotated[str | None, Header()] = None
+    ) -> Principal:
+        principal = _principal_of(settings, authorization)
+        if principal is None:
+            raise APIError(401, "unauthorized", "A valid admin bearer token is required")
+        if not principal.role.allows(self.role):
+            raise APIError(403, "forbidden", f"This needs an admin key with the {self.role} role")
+        return principal
+
+
+ViewerDep = Annotated[Principal, Depends(RoleGuard(Role.VIEWER))]
+SupportDep = Annotated[Principal, Depends(RoleGuard(Role.SUPPORT))]
+AdminDep = Annotated[Principal, Depends(RoleGuard(Role.ADMIN))]

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.errors import ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +43,37 @@ def temporal_unavailable(message: str = "The workflow service is not reachable")
     return APIError(503, "temporal_unavailable", message)
 
 
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    """The body of every error response (for the OpenAPI document; `error_body` builds it)."""
+
+    error: ErrorDetail
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         error["details"] = details
     return {"error": error}
 
+
+# The HTTP status of a ServiceError, by its code. Any code not listed is a 400: a service's
+# refusal is the caller's problem, never a 500.
+STATUS_BY_CODE: dict[str, int] = {
+    "cart_not_found": 404,
+    "region_not_found": 404,
+    "variant_not_found": 404,
+    "line_item_not_found": 404,
+    "shipping_option_not_found": 404,
+    "cart_completed": 409,
+    "insufficient_inventory": 409,
+    "payment_already_authorized": 409,
+}
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -65,10 +94,21 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def _error_response(
+    status_code: int, code: str, message: str, *, details: Any = None, extra: Mapping[str, Any]
+) -> JSONResponse:
+    return JSONResponse({**extra, **error_body(code, message, details)}, status_code=status_code)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(APIError)
     async def _api_error(_: Request, exc: APIError) -> JSONResponse:
-        return JSONResponse({**exc.extra, **error_body(exc.code, exc.message)}, status_code=exc.status_code)
+        return _error_response(exc.status_code, exc.code, exc.message, extra=exc.extra)
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
+        status_code = STATUS_BY_CODE.get(exc.code, 400)
+        return _error_response(status_code, exc.code, exc.message, details=exc.details, extra=exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -16,9 +16,9 @@ import stripe
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.inventory import location_for_channel
 from devstack import fakestripe
 from models import InventoryItem, InventoryLevel, Product, ProductVariant, Region, VariantPrice
+from services.inventory import location_for_channel
 
 CURRENCY = "eur"
 COUNTRY = "de"

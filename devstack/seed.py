@@ -58,6 +58,10 @@ from models import (
     VariantPrice,
 )
 from models.product import variant_option_values
+from services.inventory import create_level
+
+# The ledger's actor of the demo stock.
+SEED_ACTOR = "seed"
 
 EU_CHANNEL = "Grace's Towel Europe"
 WORLD_CHANNEL = "Grace's Towel US & Japan"
@@ -412,15 +416,19 @@ async def _seed_variant(
         )
     item = await _ensure(session, InventoryItem, {"variant_id": variant.id}, id_prefix="iitem")
     for location_name, stocked in variant_seed.stock.items():
-        await _ensure(
-            session,
-            InventoryLevel,
-            {"inventory_item_id": item.id, "location_id": locations[location_name].id},
-            id_prefix="ilev",
-            stocked_quantity=stocked,
-            reserved_quantity=0,
-            allow_backorder=variant_seed.allow_backorder,
+        location_id = locations[location_name].id
+        level = await session.scalar(
+            select(InventoryLevel).filter_by(inventory_item_id=item.id, location_id=location_id)
         )
+        if level is None:  # a new level's stock is written with its ledger row, like any other
+            await create_level(
+                session,
+                inventory_item_id=item.id,
+                location_id=location_id,
+                stocked_quantity=stocked,
+                allow_backorder=variant_seed.allow_backorder,
+                actor=SEED_ACTOR,
+            )
 
 
 # --- product images ------------------------------------------------------------------------

@@ -8,6 +8,14 @@ from pydantic import BaseModel, ConfigDict
 
 SEARCH_ATTRIBUTES = {"CartId": "Keyword", "OrderId": "Keyword", "CheckoutStatus": "Keyword"}
 
+# The names the checkout workflow answers to: its definition declares them, services.dispatch
+# sends by them. Running checkouts and recorded histories know them: never rename one.
+CHECKOUT_WORKFLOW = "CheckoutWorkflow"
+PAYMENT_EVENT_SIGNAL = "payment_event"
+SYNC_RESERVATION_UPDATE = "sync_reservation"
+COMPLETE_UPDATE = "complete"
+CHECKOUT_STATE_QUERY = "state"
+
 
 class CheckoutStatus(StrEnum):
     RESERVING = "reserving"

@@ -6,6 +6,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The names the fulfillment workflow answers to (see domain.checkout): never rename one.
+FULFILLMENT_WORKFLOW = "FulfillmentWorkflow"
+SHIP_SIGNAL = "ship"
+
 
 class FulfillmentStatus(StrEnum):
     AWAITING_SHIPMENT = "awaiting_shipment"

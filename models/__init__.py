@@ -3,7 +3,13 @@
 from models.base import Base
 from models.cart import Cart, CartShippingMethod, LineItem, ShippingOption
 from models.checkout import Checkout
-from models.inventory import InventoryItem, InventoryLevel, Reservation
+from models.inventory import (
+    InventoryAdjustment,
+    InventoryItem,
+    InventoryLevel,
+    Reservation,
+    StockChangeReason,
+)
 from models.order import Fulfillment, Order, OrderItem, OrderTransaction, Payment, PaymentCollection
 from models.outbox import OutboxMessage
 from models.product import (
@@ -23,6 +29,7 @@ __all__ = [
     "Checkout",
     "Country",
     "Fulfillment",
+    "InventoryAdjustment",
     "InventoryItem",
     "InventoryLevel",
     "LineItem",
@@ -42,6 +49,7 @@ __all__ = [
     "SalesChannel",
     "SalesChannelStockLocation",
     "ShippingOption",
+    "StockChangeReason",
     "StockLocation",
     "VariantPrice",
 ]

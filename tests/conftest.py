@@ -9,7 +9,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ from temporalio.worker import Worker
 from core.email import EmailMessage
 
 ROOT = Path(__file__).resolve().parent.parent
+# The inventory ledger's actor of stock the tests create.
+TEST_ACTOR = "test"
 
 
 def _server_url() -> str:
@@ -66,27 +69,33 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     get_settings.cache_clear()
 
 
-@pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    """A fresh database for this pytest run, migrated to head, dropped afterwards."""
-    server = make_url(_server_url())
-    name = f"gt_test_{os.getpid()}"
+@contextmanager
+def fresh_database(server_url: str, name: str) -> Iterator[str]:
+    """The URL of a new, empty database `name` on the server (one left over is replaced), dropped after."""
+    server = make_url(server_url)
     admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A fresh database for this pytest run, migrated to head, dropped afterwards."""
     from core.migrate import upgrade_to_head
 
-    upgrade_to_head(url)
-    os.environ["DATABASE_URL"] = url
-    os.environ["ENVIRONMENT"] = "test"
-    _reset_cached_clients()
-    yield url
-    _reset_cached_clients()
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database(_server_url(), f"gt_test_{os.getpid()}") as url:
+        upgrade_to_head(url)
+        os.environ["DATABASE_URL"] = url
+        os.environ["ENVIRONMENT"] = "test"
+        _reset_cached_clients()
+        yield url
+        _reset_cached_clients()
 
 
 @pytest.fixture
@@ -107,6 +116,23 @@ async def client(database_url: str) -> AsyncIterator[AsyncClient]:
 
 
 # --- the rest of the real stack: localstripe, Temporal, the worker, the API on a real port ----
+
+ASYNC_DEADLINE = 30.0  # seconds; every wait for something asynchronous is bounded by this
+
+
+async def eventually(
+    check: Callable[[], Awaitable[Any]], *, within: float = ASYNC_DEADLINE, interval: float = 0.1
+) -> Any:
+    """Poll `check` until it returns something truthy; fail with its last answer at the deadline."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still {value!r} after {within}s")
+        await asyncio.sleep(interval)
+
 
 WEBHOOK_SECRET = "whsec_test_gracestowel"
 
@@ -137,10 +163,12 @@ def venv_binary(name: str) -> str:
 
 @pytest.fixture(scope="session")
 def localstripe_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The fake Stripe `make dev` runs (devstack.fakestripe), memory only."""
     port = free_port()
     log = (tmp_path_factory.mktemp("localstripe") / "localstripe.log").open("w")
     process = subprocess.Popen(
-        [venv_binary("localstripe"), "--port", str(port), "--from-scratch"],
+        [sys.executable, "-m", "devstack.fakestripe", "--port", str(port)],
+        cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
     )

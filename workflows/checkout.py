@@ -23,6 +23,11 @@ with workflow.unsafe.imports_passed_through():
     from activities.orders import OrderActivities
     from activities.payments import PaymentActivities
     from domain.checkout import (
+        CHECKOUT_STATE_QUERY,
+        CHECKOUT_WORKFLOW,
+        COMPLETE_UPDATE,
+        PAYMENT_EVENT_SIGNAL,
+        SYNC_RESERVATION_UPDATE,
         TERMINAL_STATUSES,
         CancelPaymentInput,
         CheckoutInput,
@@ -63,7 +68,7 @@ def _failure_code(error: ActivityError | ApplicationError) -> FailureCode | None
     return None
 
 
-@workflow.defn
+@workflow.defn(name=CHECKOUT_WORKFLOW)
 class CheckoutWorkflow:
     @workflow.init
     def __init__(self, checkout: CheckoutInput) -> None:
@@ -77,7 +82,7 @@ class CheckoutWorkflow:
 
     # --- how the outside world talks to a checkout -------------------------------------------
 
-    @workflow.signal
+    @workflow.signal(name=PAYMENT_EVENT_SIGNAL)
     def payment_event(self, event: PaymentEvent) -> None:
         """A Stripe webhook: only a hint to re-read the PaymentIntent; duplicates are ignored."""
         if event.event_id in self._seen_event_ids:
@@ -86,7 +91,7 @@ class CheckoutWorkflow:
         self._state.events_seen = len(self._seen_event_ids)
         self._checks_requested += 1
 
-    @workflow.update
+    @workflow.update(name=SYNC_RESERVATION_UPDATE)
     async def sync_reservation(self) -> ReservationResult:
         """Hold stock for the cart as it is now (payment session created or cart changed)."""
         async with self._lock:
@@ -97,7 +102,7 @@ class CheckoutWorkflow:
             self._reservation = await self._reserve()
             return self._reservation
 
-    @workflow.update
+    @workflow.update(name=COMPLETE_UPDATE)
     async def complete(self) -> CompletionResult:
         """The storefront asks: is there an order? Re-reads the payment, then answers."""
         self._checks_requested += 1
@@ -115,7 +120,7 @@ class CheckoutWorkflow:
             failure_message=self._state.failure_message,
         )
 
-    @workflow.query
+    @workflow.query(name=CHECKOUT_STATE_QUERY)
     def state(self) -> CheckoutState:
         return self._state
 

@@ -10,6 +10,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.fulfillment import FulfillmentActivities
     from activities.notifications import NotificationActivities
     from domain.fulfillment import (
+        FULFILLMENT_WORKFLOW,
+        SHIP_SIGNAL,
         FulfillmentInput,
         FulfillmentState,
         FulfillmentStatus,
@@ -19,13 +21,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows.policies import EMAIL_RETRY, SIDE_EFFECT_TIMEOUT
 
 
-@workflow.defn
+@workflow.defn(name=FULFILLMENT_WORKFLOW)
 class FulfillmentWorkflow:
     @workflow.init
     def __init__(self, fulfillment: FulfillmentInput) -> None:
         self._state = FulfillmentState(order_id=fulfillment.order_id)
 
-    @workflow.signal
+    @workflow.signal(name=SHIP_SIGNAL)
     def ship(self, shipment: Shipment) -> None:
         """The warehouse handed the parcel over; a second shipment signal changes nothing."""
         if self._state.shipment is None:

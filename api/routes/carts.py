@@ -1,6 +1,6 @@
 """Store API: carts, their line items, details and shipping method.
 
-Every write runs in one explicit transaction that locks the cart row (see core.cart_service);
+Every write runs in one explicit transaction that locks the cart row (see services.carts);
 the response is read back inside it, so it shows exactly the state this request wrote.
 """
 
@@ -19,73 +19,63 @@ from api.schemas.carts import (
     UpdateLineItemRequest,
     cart_response,
 )
-from api.store_errors import cart_errors_as_api_errors
-from core import cart_service
+from services import carts
 
 router = APIRouter(prefix="/store/carts", tags=["store: carts"])
 
 
 async def _read_cart(session: AsyncSession, cart_id: str) -> CartResponse:
-    cart = await cart_service.load_cart(session, cart_id)
-    return cart_response(cart, await cart_service.cart_totals(session, cart))
+    cart = await carts.load_cart(session, cart_id)
+    return cart_response(cart, await carts.cart_totals(session, cart))
 
 
 @router.post("", response_model=CartResponse)
 async def create_cart(session: SessionDep, body: CreateCartRequest) -> CartResponse:
-    with cart_errors_as_api_errors():
-        async with session.begin():
-            cart = await cart_service.create_cart(session, body.region_id, email=body.email)
-            return await _read_cart(session, cart.id)
+    async with session.begin():
+        cart = await carts.create_cart(session, body.region_id, email=body.email)
+        return await _read_cart(session, cart.id)
 
 
 @router.get("/{cart_id}", response_model=CartResponse)
 async def get_cart(session: SessionDep, cart_id: str) -> CartResponse:
-    with cart_errors_as_api_errors():
-        return await _read_cart(session, cart_id)
+    return await _read_cart(session, cart_id)
 
 
 @router.post("/{cart_id}", response_model=CartResponse)
 async def update_cart(session: SessionDep, cart_id: str, body: UpdateCartRequest) -> CartResponse:
     address = body.shipping_address.model_dump() if body.shipping_address is not None else None
-    with cart_errors_as_api_errors():
-        async with session.begin():
-            await cart_service.update_cart_details(
-                session, cart_id, email=body.email, shipping_address=address
-            )
-            return await _read_cart(session, cart_id)
+    async with session.begin():
+        await carts.update_cart_details(session, cart_id, email=body.email, shipping_address=address)
+        return await _read_cart(session, cart_id)
 
 
 @router.post("/{cart_id}/line-items", response_model=CartResponse)
 async def add_line_item(session: SessionDep, cart_id: str, body: AddLineItemRequest) -> CartResponse:
-    with cart_errors_as_api_errors():
-        async with session.begin():
-            await cart_service.add_line_item(session, cart_id, body.variant_id, body.quantity)
-            return await _read_cart(session, cart_id)
+    async with session.begin():
+        await carts.add_line_item(session, cart_id, body.variant_id, body.quantity)
+        return await _read_cart(session, cart_id)
 
 
 @router.post("/{cart_id}/line-items/{item_id}", response_model=CartResponse)
 async def update_line_item(
     session: SessionDep, cart_id: str, item_id: str, body: UpdateLineItemRequest
 ) -> CartResponse:
-    with cart_errors_as_api_errors():
-        async with session.begin():
-            await cart_service.update_line_item(session, cart_id, item_id, body.quantity)
-            return await _read_cart(session, cart_id)
+    async with session.begin():
+        await carts.update_line_item(session, cart_id, item_id, body.quantity)
+        return await _read_cart(session, cart_id)
 
 
 @router.delete("/{cart_id}/line-items/{item_id}", response_model=CartResponse)
 async def remove_line_item(session: SessionDep, cart_id: str, item_id: str) -> CartResponse:
-    with cart_errors_as_api_errors():
-        async with session.begin():
-            await cart_service.remove_line_item(session, cart_id, item_id)
-            return await _read_cart(session, cart_id)
+    async with session.begin():
+        await carts.remove_line_item(session, cart_id, item_id)
+        return await _read_cart(session, cart_id)
 
 
 @router.post("/{cart_id}/shipping-methods", response_model=CartResponse)
 async def set_shipping_method(
     session: SessionDep, cart_id: str, body: AddShippingMethodRequest
 ) -> CartResponse:
-    with cart_errors_as_api_errors():
-        async with session.begin():
-            await cart_service.set_shipping_method(session, cart_id, body.option_id)
-            return await _read_cart(session, cart_id)
+    async with session.begin():
+        await carts.set_shipping_method(session, cart_id, body.option_id)
+        return await _read_cart(session, cart_id)

@@ -10,18 +10,11 @@ from temporalio.service import RPCError
 from api.deps import SessionDep, SettingsDep, get_temporal
 from api.errors import APIError, not_found, temporal_unavailable
 from api.schemas.orders import CompleteResponse, PaymentSessionOut, PaymentSessionResponse, PlacedOrderOut
-from core.cart_service import CartNotFound
-from core.checkout_service import (
-    CartNotReady,
-    PaymentAlreadyAuthorized,
-    latest_checkout,
-    order_for_cart,
-    prepare_payment_intent,
-    start_checkout,
-)
 from domain.checkout import TERMINAL_STATUSES, CheckoutStatus, CompletionResult, FailureCode
 from models import Cart, Checkout, Order
-from workflows.checkout import CheckoutWorkflow
+from services.dispatch import complete_checkout, start_checkout
+from services.orders import order_for_cart
+from services.payments import latest_checkout, prepare_payment_intent
 
 router = APIRouter(prefix="/store/carts", tags=["checkout"])
 
@@ -38,30 +31,17 @@ _MESSAGES = {
 _CHECKOUT_UNREACHABLE = "The checkout service is not reachable; try again"
 
 
-def cart_error(code: str, message: str, status_code: int | None = None) -> APIError:
-    """The contract's cart error: `{"type": "cart", "error": {"code", "message"}}`."""
-    status = status_code or _STATUS_FOR_FAILURE.get(code, 409)
-    return APIError(status, str(code), message, extra={"type": "cart"})
+def cart_error(code: str, message: str) -> APIError:
+    """Why the checkout has no order, in the contract's shape: `{"type": "cart", "error": {...}}`."""
+    return APIError(_STATUS_FOR_FAILURE.get(code, 409), str(code), message, extra={"type": "cart"})
 
 
 @router.post("/{cart_id}/payment-sessions", response_model=PaymentSessionResponse)
 async def create_payment_session(
     cart_id: str, request: Request, session: SessionDep, settings: SettingsDep
 ) -> PaymentSessionResponse:
-    try:
-        async with session.begin():
-            checkout, client_secret = await prepare_payment_intent(session, cart_id)
-    except CartNotFound as missing:
-        raise not_found("cart", cart_id) from missing
-    except CartNotReady as unready:
-        raise cart_error(
-            unready.code, str(unready), 400 if unready.code != "cart_completed" else 409
-        ) from unready
-    except PaymentAlreadyAuthorized as paid:
-        raise cart_error(
-            "payment_already_authorized",
-            "The cart changed after its payment was authorized; complete the cart or cancel the payment",
-        ) from paid
+    async with session.begin():
+        checkout, client_secret = await prepare_payment_intent(session, cart_id)
     try:
         reservation = await start_checkout(await get_temporal(request), settings, checkout)
     except (RPCError, WorkflowUpdateFailedError) as exc:
@@ -101,9 +81,7 @@ async def complete_cart(cart_id: str, request: Request, session: SessionDep) -> 
     await session.close()
     try:
         temporal = await get_temporal(request)  # only now: a placed order is answered without it
-        result: CompletionResult = await temporal.get_workflow_handle(payment_intent_id).execute_update(
-            CheckoutWorkflow.complete
-        )
+        result = await complete_checkout(temporal, payment_intent_id)
     except (RPCError, WorkflowUpdateFailedError) as exc:
         # The workflow may have finished in the meantime: the database then has its outcome.
         result = await _outcome_from_database(session, payment_intent_id)

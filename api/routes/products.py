@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.deps import SessionDep
 from api.errors import not_found
 from api.schemas.products import ProductListResponse, ProductResponse, RegionView, product_out
-from core import catalog
 from models import Product, Region
+from services import catalog
 
 router = APIRouter(prefix="/store", tags=["store: products"])
 

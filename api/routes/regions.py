@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from api.deps import SessionDep
 from api.schemas.regions import RegionOut, RegionsResponse
-from core import catalog
+from services import catalog
 
 router = APIRouter(prefix="/store", tags=["store: regions"])
 

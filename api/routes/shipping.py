@@ -8,8 +8,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import SessionDep
 from api.schemas.shipping import ShippingOptionOut, ShippingOptionsResponse
-from api.store_errors import cart_errors_as_api_errors
-from core import cart_service, catalog
+from services import carts, catalog
 
 router = APIRouter(prefix="/store", tags=["store: shipping"])
 
@@ -18,8 +17,7 @@ router = APIRouter(prefix="/store", tags=["store: shipping"])
 async def list_shipping_options(
     session: SessionDep, cart_id: Annotated[str, Query(min_length=1)]
 ) -> ShippingOptionsResponse:
-    with cart_errors_as_api_errors():
-        cart = await cart_service.load_cart(session, cart_id)
+    cart = await carts.load_cart(session, cart_id)
     options = await catalog.shipping_options_for_region(session, cart.region_id)
     return ShippingOptionsResponse(
         shipping_options=[ShippingOptionOut.from_option(option, cart.currency_code) for option in options]

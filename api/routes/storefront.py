@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field
 from starlette.staticfiles import StaticFiles
 
 from api.deps import SessionDep, SettingsDep
-from core import catalog
 from domain.money import exponent
+from services import catalog
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from temporalio.service import RPCError
 
 from api.deps import SettingsDep, get_temporal
 from api.errors import APIError, temporal_unavailable
-from core.checkout_service import signal_with_start
 from domain.checkout import PaymentEvent
+from services.dispatch import signal_payment_event
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["webhooks"])
@@ -63,7 +63,7 @@ async def stripe_webhook(
     # Only now, after the signature: a forged request never learns whether Temporal is up.
     temporal = await get_temporal(request)
     try:
-        await signal_with_start(
+        await signal_payment_event(
             temporal, settings, payment_intent_id, PaymentEvent(event_id=event.id, type=event.type)
         )
     except WorkflowAlreadyStartedError:

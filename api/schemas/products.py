@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from api.schemas.common import MoneyOut
-from core.catalog import Availability, price_in
 from models import Product, ProductVariant
+from services.catalog import Availability, price_in
 
 
 class ImageOut(BaseModel):

@@ -7,7 +7,9 @@ import secrets
 import pytest
 
 from domain.ids import new_id
-from models import InventoryItem, InventoryLevel, Product, ProductVariant, VariantPrice
+from models import InventoryItem, Product, ProductVariant, VariantPrice
+from services.inventory import create_level
+from tests.conftest import TEST_ACTOR
 
 SEEDED_HANDLES = {
     "classic-bath-towel",
@@ -120,15 +122,15 @@ async def probe_variant(session, demo):
             ]
         )
         await session.flush()
-        session.add(
-            InventoryLevel(
-                id=new_id("ilev"),
-                inventory_item_id=item.id,
-                location_id=demo.locations["Rotterdam warehouse"],
-                stocked_quantity=7,
-                reserved_quantity=2,
-            )
+        level = await create_level(
+            session,
+            inventory_item_id=item.id,
+            location_id=demo.locations["Rotterdam warehouse"],
+            stocked_quantity=7,
+            allow_backorder=False,
+            actor=TEST_ACTOR,
         )
+        level.reserved_quantity = 2  # as if a checkout held two (reservations are not the point here)
     return {"product_id": product.id, "variant_id": variant.id, "item_id": item.id, "handle": product.handle}
 
 
@@ -147,14 +149,13 @@ async def test_availability_counts_only_the_mapped_location(client, session, dem
     assert await probe_inventory(client, probe_variant, usa) == {"available": 0, "allow_backorder": False}
 
     async with session.begin():
-        session.add(
-            InventoryLevel(
-                id=new_id("ilev"),
-                inventory_item_id=probe_variant["item_id"],
-                location_id=demo.locations["Newark warehouse"],
-                stocked_quantity=40,
-                allow_backorder=True,
-            )
+        await create_level(
+            session,
+            inventory_item_id=probe_variant["item_id"],
+            location_id=demo.locations["Newark warehouse"],
+            stocked_quantity=40,
+            allow_backorder=True,
+            actor=TEST_ACTOR,
         )
 
     # Now each region sees its own warehouse, never the sum or the other one.

@@ -24,7 +24,8 @@ from sqlalchemy import select
 
 from core.db import get_sessionmaker
 from models import Product, ProductVariant, Region
-from tests.checkout.conftest import ASYNC_DEADLINE, CARD_OK, MakeVariant, make_variant, regions
+from tests.checkout.conftest import CARD_OK, MakeVariant, make_variant, regions
+from tests.conftest import ASYNC_DEADLINE
 
 __all__ = ["make_variant", "regions"]  # fixtures of tests/checkout, used here too
 

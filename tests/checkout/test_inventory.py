@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from temporalio.testing import WorkflowEnvironment
 
 from core.db import get_sessionmaker
 from core.stripe_gateway import retrieve_payment_intent
 from domain.checkout import CheckoutStatus, FailureCode
-from models import InventoryLevel, Region
+from models import InventoryAdjustment, InventoryLevel, Region
 from tests.checkout.conftest import (
     MakeVariant,
     Shopper,
@@ -139,3 +139,28 @@ async def test_no_fallback_to_another_location(
     assert accepted.status_code == 200, accepted.text
     level = await level_of(variant_id)
     assert (level.stocked_quantity, level.reserved_quantity) == (5, 0)
+
+
+@pytest.mark.e2e
+async def test_a_sale_is_written_to_the_ledger_with_its_order(
+    shopper: Shopper, make_variant: MakeVariant
+) -> None:
+    variant_id = await make_variant(stock=5)
+
+    purchase = await buy(shopper, variant_id, quantity=2)
+
+    level = await level_of(variant_id)
+    async with get_sessionmaker()() as session:
+        ledger = list(
+            await session.scalars(
+                select(InventoryAdjustment)
+                .where(InventoryAdjustment.inventory_level_id == level.id)
+                .order_by(InventoryAdjustment.created_at)
+            )
+        )
+    assert level.stocked_quantity == 3 == sum(row.delta for row in ledger)
+    initial, sale = ledger
+    assert (initial.reason, initial.delta) == ("initial", 5)
+    assert (sale.reason, sale.delta, sale.stocked_after) == ("sale", -2, 3)
+    assert (sale.order_id, sale.actor) == (purchase.order["id"], "system")
+    assert sale.reference == f"{purchase.order['id']}:sale:{level.id}"

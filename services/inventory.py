@@ -3,37 +3,116 @@
 A variant is stocked only at the location its sales channel maps to; there is no fallback to
 another location. Rows are locked in a fixed order (level id) so concurrent checkouts cannot
 deadlock, and the table's check constraints back every "no oversell" decision made here.
+
+Every write of a level's `stocked_quantity` is `change_stock` (or `create_level`, which uses
+it), which writes the ledger row (InventoryAdjustment) in the same transaction: a level's
+stock is always the sum of its ledger's deltas.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
-from core.catalog import Availability, stock_location_for_channel
 from domain.ids import new_id
-from models import InventoryItem, InventoryLevel, Reservation
+from models import InventoryAdjustment, InventoryItem, InventoryLevel, Reservation, StockChangeReason
+from services.catalog import Availability, stock_location_for_channel
+from services.errors import ServiceError
 
 
-class InsufficientInventory(Exception):
+class InsufficientInventory(ServiceError):
+    code = "insufficient_inventory"
+
     def __init__(self, variant_id: str, requested: int, available: int) -> None:
-        super().__init__(f"variant {variant_id} has {available} available, {requested} requested")
-        self.variant_id = variant_id
-        self.requested = requested
-        self.available = available
+        super().__init__(f"Only {available} of variant {variant_id!r} available; {requested} requested")
 
 
-class LocationNotMapped(LookupError):
-    pass
+class LocationNotMapped(ServiceError):
+    code = "location_not_mapped"
 
 
-@dataclass(frozen=True)
-class _LockedLevel:
-    level: InventoryLevel
-    variant_id: str
+# The actor of stock changes no person made: checkouts and other workflows.
+SYSTEM_ACTOR = "system"
+
+
+async def change_stock(
+    session: AsyncSession,
+    level: InventoryLevel,
+    delta: int,
+    reason: StockChangeReason,
+    *,
+    actor: str,
+    note: str | None = None,
+    order_id: str | None = None,
+    reference: str | None = None,
+) -> InventoryAdjustment:
+    """Add `delta` (not 0) to the level's stock and write the ledger row for it.
+
+    The change is one atomic `UPDATE ... SET stocked_quantity = stocked_quantity + delta
+    RETURNING`, so no concurrent change is lost even where the caller did not lock the row, and
+    `stocked_after` is exactly what the row holds after it. A caller that first decides whether
+    the change is allowed (available stock) locks the row before deciding. With a `reference`,
+    a change already written under it is not made again: its ledger row is returned.
+    """
+    if reference is not None:
+        written = await session.scalar(
+            select(InventoryAdjustment).where(InventoryAdjustment.reference == reference)
+        )
+        if written is not None:
+            return written
+    stocked_after = (
+        await session.execute(
+            update(InventoryLevel)
+            .where(InventoryLevel.id == level.id)
+            .values(stocked_quantity=InventoryLevel.stocked_quantity + delta)
+            .returning(InventoryLevel.stocked_quantity)
+            # The loaded `level` is set from what the database returned, not re-computed here.
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one()
+    set_committed_value(level, "stocked_quantity", stocked_after)
+    adjustment = InventoryAdjustment(
+        id=new_id("invadj"),
+        inventory_level_id=level.id,
+        delta=delta,
+        reason=reason.value,
+        note=note,
+        actor=actor,
+        order_id=order_id,
+        reference=reference,
+        stocked_after=stocked_after,
+    )
+    session.add(adjustment)
+    await session.flush()
+    return adjustment
+
+
+async def create_level(
+    session: AsyncSession,
+    *,
+    inventory_item_id: str,
+    location_id: str,
+    stocked_quantity: int,
+    allow_backorder: bool,
+    actor: str,
+) -> InventoryLevel:
+    """A new level holding `stocked_quantity`, its `initial` ledger row written (if not 0)."""
+    level = InventoryLevel(
+        id=new_id("ilev"),
+        inventory_item_id=inventory_item_id,
+        location_id=location_id,
+        stocked_quantity=0,
+        reserved_quantity=0,
+        allow_backorder=allow_backorder,
+    )
+    session.add(level)
+    await session.flush()
+    if stocked_quantity != 0:
+        await change_stock(session, level, stocked_quantity, StockChangeReason.INITIAL, actor=actor)
+    return level
 
 
 async def location_for_channel(session: AsyncSession, sales_channel_id: str) -> str:
@@ -148,15 +227,29 @@ async def release_reservation(session: AsyncSession, payment_intent_id: str) -> 
 
 
 async def fulfil_from_reservation(
-    session: AsyncSession, *, payment_intent_id: str, location_id: str, quantities: Mapping[str, int]
+    session: AsyncSession,
+    *,
+    payment_intent_id: str,
+    order_id: str,
+    location_id: str,
+    quantities: Mapping[str, int],
 ) -> None:
     """Turn a checkout's reservation into sold stock: release what it held, then take what the order needs.
 
-    Whatever the reservation did not cover must still be available (or backorderable) now.
+    Whatever the reservation did not cover must still be available (or backorderable) now. Each
+    level's sale is one ledger row for the order, referenced by order and level, so it is never
+    written twice.
     """
     await release_reservation(session, payment_intent_id)
     levels = await _lock_levels(session, set(quantities), location_id)
     for variant_id, quantity in sorted(quantities.items()):
         level = _require(levels.get(variant_id), variant_id, quantity)
-        level.stocked_quantity -= quantity
-    await session.flush()
+        await change_stock(
+            session,
+            level,
+            -quantity,
+            StockChangeReason.SALE,
+            actor=SYSTEM_ACTOR,
+            order_id=order_id,
+            reference=f"{order_id}:sale:{level.id}",
+        )

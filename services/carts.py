@@ -6,19 +6,23 @@ instead of losing updates, refuses a completed cart, re-reads every line's price
 `variant_prices` in the cart's currency (a client never sends a price) and bumps
 `cart.version`, from which payment idempotency keys are derived.
 
-Errors are domain exceptions with a stable `code`; mapping them to HTTP is the API's job.
+Refusals are ServiceErrors with a stable `code`; mapping them to HTTP is the API's job.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from core.catalog import (
+from domain.ids import new_id
+from domain.pricing import CartTotals, compute_totals
+from models import Cart, CartShippingMethod, Country, LineItem, Region, ShippingOption
+from models.cart import MAX_LINE_QUANTITY
+from services.catalog import (
     availability,
     get_region,
     get_sellable_variant,
@@ -26,62 +30,14 @@ from core.catalog import (
     price_in,
     variant_prices,
 )
-from domain.ids import new_id
-from domain.pricing import CartTotals, compute_totals
-from models import Cart, CartShippingMethod, Country, LineItem, Region, ShippingOption
-from models.cart import MAX_LINE_QUANTITY
+from services.errors import ServiceError
+from services.inventory import InsufficientInventory
 
 _LINE_TITLE_MAX = 600  # line_items.title
 
 
-class CartError(Exception):
-    """A cart operation refused for a reason the caller can act on."""
-
-    code: ClassVar[str] = "cart_error"
-
-
-class CartNotFound(CartError, LookupError):
+class CartNotFound(ServiceError):
     code = "cart_not_found"
-
-
-class RegionNotFound(CartError, LookupError):
-    code = "region_not_found"
-
-
-class VariantNotFound(CartError, LookupError):
-    code = "variant_not_found"
-
-
-class LineItemNotFound(CartError, LookupError):
-    code = "line_item_not_found"
-
-
-class ShippingOptionNotFound(CartError, LookupError):
-    code = "shipping_option_not_found"
-
-
-class CartCompleted(CartError):
-    code = "cart_completed"
-
-
-class VariantNotPriced(CartError):
-    code = "variant_not_priced"
-
-
-class InsufficientInventory(CartError):
-    code = "insufficient_inventory"
-
-
-class QuantityLimitExceeded(CartError):
-    code = "quantity_limit_exceeded"
-
-
-class CountryNotInRegion(CartError):
-    code = "country_not_in_region"
-
-
-class InvalidShippingOption(CartError):
-    code = "invalid_shipping_option"
 
 
 # --- reads -------------------------------------------------------------------------------
@@ -122,7 +78,7 @@ async def cart_totals(session: AsyncSession, cart: Cart) -> CartTotals:
 async def create_cart(session: AsyncSession, region_id: str, *, email: str | None = None) -> Cart:
     region = await get_region(session, region_id)
     if region is None:
-        raise RegionNotFound(f"Region {region_id!r} was not found")
+        raise ServiceError(f"Region {region_id!r} was not found", code="region_not_found")
     cart = Cart(
         id=new_id("cart"),
         region_id=region.id,
@@ -143,11 +99,13 @@ async def add_line_item(session: AsyncSession, cart_id: str, variant_id: str, qu
     cart = await _lock_open_cart(session, cart_id)
     found = await get_sellable_variant(session, variant_id)
     if found is None:
-        raise VariantNotFound(f"Variant {variant_id!r} was not found")
+        raise ServiceError(f"Variant {variant_id!r} was not found", code="variant_not_found")
     variant, product_title = found
     unit_price = price_in(variant, cart.currency_code)
     if unit_price is None:
-        raise VariantNotPriced(f"Variant {variant_id!r} has no price in {cart.currency_code}")
+        raise ServiceError(
+            f"Variant {variant_id!r} has no price in {cart.currency_code}", code="variant_not_priced"
+        )
     existing = next((item for item in cart.items if item.variant_id == variant.id), None)
     new_quantity = quantity + (existing.quantity if existing is not None else 0)
     _check_quantity_limit(new_quantity)
@@ -210,9 +168,12 @@ async def set_shipping_method(session: AsyncSession, cart_id: str, option_id: st
     cart = await _lock_open_cart(session, cart_id)
     option = await session.get(ShippingOption, option_id) if is_plausible_key(option_id) else None
     if option is None:
-        raise ShippingOptionNotFound(f"Shipping option {option_id!r} was not found")
+        raise ServiceError(f"Shipping option {option_id!r} was not found", code="shipping_option_not_found")
     if option.region_id != cart.region_id:
-        raise InvalidShippingOption(f"Shipping option {option_id!r} is not available in the cart's region")
+        raise ServiceError(
+            f"Shipping option {option_id!r} is not available in the cart's region",
+            code="invalid_shipping_option",
+        )
     method = cart.shipping_method
     if method is None:
         method = cart.shipping_method = CartShippingMethod(id=new_id("shipmeth"), cart_id=cart.id)
@@ -228,7 +189,9 @@ async def refresh_prices(session: AsyncSession, cart: Cart) -> None:
     for item in cart.items:
         price = prices.get(item.variant_id)
         if price is None:
-            raise VariantNotPriced(f"Variant {item.variant_id!r} has no price in {cart.currency_code}")
+            raise ServiceError(
+                f"Variant {item.variant_id!r} has no price in {cart.currency_code}", code="variant_not_priced"
+            )
         item.unit_price = price
     method = cart.shipping_method
     if method is not None:
@@ -245,7 +208,7 @@ async def refresh_prices(session: AsyncSession, cart: Cart) -> None:
 async def _lock_open_cart(session: AsyncSession, cart_id: str) -> Cart:
     cart = await load_cart(session, cart_id, for_update=True)
     if cart.completed_at is not None:
-        raise CartCompleted(f"Cart {cart_id!r} is completed and can no longer change")
+        raise ServiceError(f"Cart {cart_id!r} is completed and can no longer change", code="cart_completed")
     return cart
 
 
@@ -258,26 +221,29 @@ async def _record_change(session: AsyncSession, cart: Cart) -> None:
 def _find_item(cart: Cart, item_id: str) -> LineItem:
     item = next((item for item in cart.items if item.id == item_id), None)
     if item is None:
-        raise LineItemNotFound(f"Line item {item_id!r} was not found in cart {cart.id!r}")
+        raise ServiceError(
+            f"Line item {item_id!r} was not found in cart {cart.id!r}", code="line_item_not_found"
+        )
     return item
 
 
 def _check_quantity_limit(quantity: int) -> None:
     if quantity > MAX_LINE_QUANTITY:
-        raise QuantityLimitExceeded(
-            f"A cart line can hold at most {MAX_LINE_QUANTITY} units (got {quantity})"
+        raise ServiceError(
+            f"A cart line can hold at most {MAX_LINE_QUANTITY} units (got {quantity})",
+            code="quantity_limit_exceeded",
         )
 
 
 async def _check_in_stock(session: AsyncSession, cart: Cart, variant_id: str, quantity: int) -> None:
     stock = (await availability(session, [variant_id], cart.sales_channel_id))[variant_id]
     if not stock.can_sell(quantity):
-        raise InsufficientInventory(
-            f"Only {stock.available} of variant {variant_id!r} available; {quantity} requested"
-        )
+        raise InsufficientInventory(variant_id, quantity, stock.available)
 
 
 async def _check_country_in_region(session: AsyncSession, cart: Cart, country_code: str) -> None:
     region_id = await session.scalar(select(Country.region_id).where(Country.iso_2 == country_code))
     if region_id != cart.region_id:
-        raise CountryNotInRegion(f"Country {country_code!r} is not in the cart's region")
+        raise ServiceError(
+            f"Country {country_code!r} is not in the cart's region", code="country_not_in_region"
+        )

@@ -1,52 +1,43 @@
-"""Starting and finishing checkouts from the API side: PaymentIntents and the workflow handle."""
+"""Payments: a cart's PaymentIntent and the checkout rows that track it, and the capture's bookkeeping."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import ClassVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
-from core.cart_service import cart_totals, load_cart
-from core.settings import Settings
 from core.stripe_gateway import get_stripe_client, snapshot
-from domain.checkout import (
-    TERMINAL_STATUSES,
-    CheckoutInput,
-    CheckoutStatus,
-    PaymentEvent,
-    ReservationResult,
-)
+from domain.checkout import TERMINAL_STATUSES, CheckoutStatus, PaymentIntentSnapshot
+from domain.ids import new_id
 from domain.money import to_stripe_amount
-from models import Cart, Checkout, Order
-from workflows.checkout import CheckoutWorkflow
+from models import Cart, Checkout, Order, OrderTransaction, Payment, PaymentCollection
+from services.carts import cart_totals, load_cart
+from services.errors import ServiceError
 
 # A PaymentIntent's amount can change only until the customer has paid it.
 _AMOUNT_EDITABLE = frozenset({"requires_payment_method", "requires_confirmation", "requires_action"})
 _OPEN = [status.value for status in CheckoutStatus if status not in TERMINAL_STATUSES]
 
 
-class CartNotReady(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+class CheckoutRefused(ServiceError):
+    """The cart cannot be paid as it is; the storefront contract answers `{"type": "cart", "error"}`."""
 
-
-class PaymentAlreadyAuthorized(Exception):
-    pass
+    extra: ClassVar[Mapping[str, str]] = {"type": "cart"}
 
 
 def _check_ready(cart: Cart) -> None:
     if cart.completed_at is not None:
-        raise CartNotReady("cart_completed", "The cart is already completed")
+        raise CheckoutRefused("The cart is already completed", code="cart_completed")
     if not cart.items:
-        raise CartNotReady("cart_empty", "Add at least one item before paying")
+        raise CheckoutRefused("Add at least one item before paying", code="cart_empty")
     if not cart.email:
-        raise CartNotReady("email_required", "Set the cart's email before paying")
+        raise CheckoutRefused("Set the cart's email before paying", code="email_required")
     if cart.shipping_method is None:
-        raise CartNotReady("shipping_method_required", "Choose a shipping option before paying")
+        raise CheckoutRefused("Choose a shipping option before paying", code="shipping_method_required")
 
 
 async def open_checkout(session: AsyncSession, cart_id: str) -> Checkout | None:
@@ -62,10 +53,6 @@ async def latest_checkout(session: AsyncSession, cart_id: str) -> Checkout | Non
     return await session.scalar(
         select(Checkout).where(Checkout.cart_id == cart_id).order_by(Checkout.created_at.desc()).limit(1)
     )
-
-
-async def order_for_cart(session: AsyncSession, cart_id: str) -> Order | None:
-    return await session.scalar(select(Order).where(Order.cart_id == cart_id))
 
 
 async def prepare_payment_intent(session: AsyncSession, cart_id: str) -> tuple[Checkout, str]:
@@ -86,7 +73,11 @@ async def prepare_payment_intent(session: AsyncSession, cart_id: str) -> tuple[C
         intent = await stripe_client.v1.payment_intents.retrieve_async(checkout.payment_intent_id)
         if intent.amount != amount:
             if intent.status not in _AMOUNT_EDITABLE:
-                raise PaymentAlreadyAuthorized(checkout.payment_intent_id)
+                raise CheckoutRefused(
+                    "The cart changed after its payment was authorized;"
+                    " complete the cart or cancel the payment",
+                    code="payment_already_authorized",
+                )
             intent = await stripe_client.v1.payment_intents.update_async(
                 checkout.payment_intent_id, {"amount": amount}
             )
@@ -119,44 +110,30 @@ async def prepare_payment_intent(session: AsyncSession, cart_id: str) -> tuple[C
     return checkout, str(intent.client_secret)
 
 
-async def start_checkout(temporal: Client, settings: Settings, checkout: Checkout) -> ReservationResult:
-    """Start the checkout workflow (or attach to the running one) and hold stock for the cart."""
-    start = WithStartWorkflowOperation(
-        CheckoutWorkflow.run,
-        CheckoutInput(
-            payment_intent_id=checkout.payment_intent_id,
-            cart_id=checkout.cart_id,
-            payment_timeout_seconds=settings.checkout_payment_timeout_seconds,
-        ),
-        id=checkout.payment_intent_id,
-        task_queue=settings.temporal_task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        # A checkout that failed on a bug may be run again; one that finished may not.
-        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-        static_summary=f"Checkout of cart {checkout.cart_id}",
+async def record_capture(session: AsyncSession, order: Order, captured: PaymentIntentSnapshot) -> None:
+    """The capture's OrderTransaction (once per PaymentIntent) and every status that follows from it."""
+    now = datetime.now(UTC)
+    await session.execute(
+        insert(OrderTransaction)
+        .values(
+            id=new_id("ordtxn"),
+            order_id=order.id,
+            amount=order.total,
+            currency_code=order.currency_code,
+            reference="capture",
+            reference_id=captured.id,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["reference", "reference_id"])
     )
-    return await temporal.execute_update_with_start_workflow(
-        CheckoutWorkflow.sync_reservation, start_workflow_operation=start
+    await session.execute(
+        update(Payment)
+        .where(Payment.payment_intent_id == order.payment_intent_id, Payment.status != "captured")
+        .values(status="captured", captured_at=now)
     )
-
-
-async def signal_with_start(
-    temporal: Client, settings: Settings, payment_intent_id: str, event: PaymentEvent
-) -> WorkflowHandle[Any, Any]:
-    """Deliver a payment hint even if the checkout does not exist yet (it then starts from it).
-
-    A checkout that has finished is never started again this way: Temporal raises
-    `WorkflowAlreadyStartedError`, which callers acknowledge.
-    """
-    return await temporal.start_workflow(
-        CheckoutWorkflow.run,
-        CheckoutInput(
-            payment_intent_id=payment_intent_id,
-            payment_timeout_seconds=settings.checkout_payment_timeout_seconds,
-        ),
-        id=payment_intent_id,
-        task_queue=settings.temporal_task_queue,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        start_signal="payment_event",
-        start_signal_args=[event],
+    await session.execute(
+        update(PaymentCollection)
+        .where(PaymentCollection.id == order.payment_collection_id)
+        .values(status="captured")
     )
+    await session.execute(update(Order).where(Order.id == order.id).values(payment_status="captured"))

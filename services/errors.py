@@ -1,0 +1,25 @@
+"""The one error type of services/: a refusal the caller can act on, named by a stable code.
+
+The API maps codes to HTTP statuses in one table (api/errors.py); an activity turns one into a
+non-retryable ApplicationError whose type is the code (activities/errors.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+
+class ServiceError(Exception):
+    """A refusal: the request cannot succeed as it is, so retrying it unchanged cannot help."""
+
+    code: str = "invalid_request"
+    # Fields an API error body carries next to `error` (e.g. the checkout contract's `type`).
+    extra: ClassVar[Mapping[str, str]] = {}
+
+    def __init__(self, message: str, *, code: str | None = None, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = str(code)
+        self.details = details
