@@ -46,3 +46,8 @@ export function field(labelText, control, hint) {
 export function heading(...children) {
   return el("h1", { tabindex: "-1" }, ...children);
 }
+
+/** A whole-number quantity input (the server refuses anything else and enforces the maximum). */
+export function quantityInput(id, value) {
+  return el("input", { id, name: "quantity", type: "number", inputmode: "numeric", min: 1, step: 1, value, required: true });
+}

@@ -180,6 +180,17 @@ class Storefront:
         await self.enter_card(number)
         await self.page.get_by_test_id("pay").click()
 
+    async def to_payment(self, towel: Towel, quantity: int = 1) -> str:
+        """Put `quantity` of the towel in a new cart and take it to the card form; answers the cart ID."""
+        await self.open_product(towel)
+        await self.add_to_cart(quantity)
+        cart_id = await self.cart_id()
+        assert cart_id is not None
+        await self.open_checkout()
+        await self.fill_details()
+        await self.choose_shipping()
+        return cart_id
+
     async def order_id(self) -> str:
         order_id = self.page.get_by_test_id("order-id")
         await expect(order_id).to_have_text(re.compile(r"^order_\w+$"))

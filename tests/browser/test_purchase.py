@@ -37,22 +37,17 @@ async def test_buy_with_the_test_card_and_see_the_order(
     page: Page, storefront: Storefront, make_towel: MakeTowel, api_url: str, temporal_env: WorkflowEnvironment
 ) -> None:
     towel = await make_towel(stock=5)
-    await storefront.open_product(towel)
-    await expect(page.get_by_test_id("price")).to_have_text("€25.00")
-    await storefront.add_to_cart(2)
+    cart_id = await storefront.to_payment(towel, quantity=2)
     await expect(page.get_by_test_id("cart-link")).to_contain_text("(2)")
-    cart_id = await storefront.cart_id()
-    assert cart_id is not None
-
-    await storefront.open_checkout()
-    await storefront.fill_details()
-    await storefront.choose_shipping()
+    shown_total = await page.get_by_test_id("total").inner_text()
+    await expect(page.get_by_test_id("pay")).to_have_text(f"Pay {shown_total}")
     await storefront.pay()
     order_id = await storefront.order_id()
 
     # Exactly one order, captured, for what the page showed.
     (order,) = await orders_of_cart(cart_id)
     assert order.id == order_id
+    assert shown_total == format_money(order.total, "eur")
     assert order.payment_status == "captured"
     assert [(t.reference, t.amount) for t in await transactions_of(order.id)] == [("capture", order.total)]
     await expect(page.get_by_text(f"Paid: {format_money(order.total, 'eur')}.")).to_be_visible()
@@ -89,13 +84,7 @@ async def test_a_declined_card_then_another_card_make_one_order(
     page: Page, storefront: Storefront, make_towel: MakeTowel
 ) -> None:
     towel = await make_towel(stock=5)
-    await storefront.open_product(towel)
-    await storefront.add_to_cart(1)
-    cart_id = await storefront.cart_id()
-    assert cart_id is not None
-    await storefront.open_checkout()
-    await storefront.fill_details()
-    await storefront.choose_shipping()
+    cart_id = await storefront.to_payment(towel)
 
     await storefront.pay(CARD_DECLINED)
     error = page.get_by_test_id("payment-error")

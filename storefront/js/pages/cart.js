@@ -1,6 +1,6 @@
 // #/cart : the cart's lines (change a quantity, remove a line) and its totals from the server.
 
-import { el, field, fill, heading } from "../dom.js";
+import { el, field, fill, heading, quantityInput } from "../dom.js";
 import { lineSummary, totals } from "../totals.js";
 
 function emptyCart(page) {
@@ -13,16 +13,7 @@ function emptyCart(page) {
 
 function lineItem(item, cart, context, redraw) {
   const { shop, clearError, showError } = context;
-  const quantity = el("input", {
-    id: `quantity-${item.id}`,
-    name: "quantity",
-    type: "number",
-    inputmode: "numeric",
-    min: 1,
-    step: 1,
-    value: item.quantity,
-    required: true,
-  });
+  const quantity = quantityInput(`quantity-${item.id}`, item.quantity);
   const change = async (method, body) => {
     clearError();
     try {

@@ -1,7 +1,7 @@
 // #/products/<handle> : one product in the shopper's region: images, variant, availability, add to cart.
 
 import { api } from "../api.js";
-import { el, field, fill, heading } from "../dom.js";
+import { el, field, fill, heading, quantityInput } from "../dom.js";
 import { availability } from "../variants.js";
 
 function variantLabel(variant, formatMoney) {
@@ -51,16 +51,7 @@ export async function render({ shop, page, params: [handle], setTitle, showError
   );
   const price = el("p", { class: "price", dataset: { testid: "price" } });
   const stock = el("p", { class: "availability", dataset: { testid: "availability" } });
-  const quantity = el("input", {
-    id: "quantity",
-    name: "quantity",
-    type: "number",
-    inputmode: "numeric",
-    min: 1,
-    step: 1,
-    value: 1,
-    required: true,
-  });
+  const quantity = quantityInput("quantity", 1);
   const addButton = el("button", { type: "submit", dataset: { testid: "add-to-cart" } }, "Add to cart");
   const added = el("p", { class: "status", role: "status", dataset: { testid: "added" } });
 
