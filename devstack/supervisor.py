@@ -201,7 +201,7 @@ class Supervisor:
             pid = worker.pid
 
             async def polling() -> bool:
-                return await temporal.worker_polling(client, cfg.namespace, cfg.task_queue, pid, since_wall)
+                return await temporal.worker_polling(client, cfg.task_queue, pid, since_wall)
 
             t0 = time.monotonic()
             await wait_until_ready(
