@@ -129,6 +129,12 @@ def configure_logging(settings: Settings, service: str) -> None:
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
+    # Every HTTP call of the Stripe SDK (and of httpx under it) at INFO: three lines per health
+    # probe. Their warnings and errors still come through, and everything at LOG_LEVEL=DEBUG.
+    for chatty in ("stripe", "httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(
+            logging.DEBUG if settings.log_level == "DEBUG" else logging.WARNING
+        )
     # In JSON the SDK's workflow/activity details are fields already; in text, keep them in the message.
     workflow.logger.workflow_info_on_message = settings.log_format == "text"
     activity.logger.activity_info_on_message = settings.log_format == "text"
