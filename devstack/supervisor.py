@@ -437,12 +437,20 @@ class Supervisor:
             if cfg.external_temporal_address is None
             else f"{cfg.external_temporal_address} (TEMPORAL_ADDRESS; no local UI)"
         )
+        worker_metrics_line = (
+            f"{cfg.worker_metrics_url}  (Temporal SDK)"
+            if cfg.worker_metrics_url
+            else "off (WORKER_METRICS_PORT=0)"
+        )
         timings = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in self.timings)
         lines = [
             "",
             f"Grace's Towel dev stack is up in {took:.1f} s (waited for {timings})",
             f"  API            {cfg.api_url}",
             f"  API docs       {cfg.api_url}/docs",
+            f"  Health         {cfg.api_url}/health",
+            f"  API metrics    {cfg.api_url}/metrics",
+            f"  Worker metrics {worker_metrics_line}",
             f"  Temporal UI    {temporal_line}",
             f"  Stripe         {stripe_line}",
             f"  PostgreSQL     {database_line}",
