@@ -27,8 +27,8 @@ CONTEXT_FIELDS = ("payment_intent_id", "order_id", "cart_id")
 # Longer values are not IDs of ours (path parameters come from the caller).
 _MAX_ID_LENGTH = 100
 
-# The IDs of the current request (API) or activity (worker). A mutable mapping, so what a route
-# binds late is seen by the request's last line, which its middleware writes.
+# The IDs of the current request (or task). A mutable mapping, so what a route binds late is seen
+# by the request's last line, which its middleware writes.
 _context: ContextVar[dict[str, str] | None] = ContextVar("gracestowel_log_context", default=None)
 
 
@@ -53,7 +53,7 @@ def log_scope() -> Iterator[Mapping[str, str]]:
 
 
 class _ContextIds(logging.Filter):
-    """Adds the IDs to a record: its own `extra` first, then the Temporal info, then the context."""
+    """Adds the IDs to a record: its own `extra` first, then the request's, then the Temporal info."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         ids = dict(_context.get() or {})

@@ -73,7 +73,7 @@ async def test_every_line_about_a_checkout_names_it_and_no_personal_data(
     ]
     assert activity_failures, output
     assert all(line["payment_intent_id"] == payment_intent_id for line in activity_failures)
-    dropped = [line for line in lines if line["message"].startswith("analytics event for")]
+    dropped = [line for line in lines if line["message"] == f"analytics event for {order_id} was dropped"]
     assert [(line["payment_intent_id"], line["order_id"]) for line in dropped] == [
         (payment_intent_id, order_id)
     ]
