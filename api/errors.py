@@ -23,13 +23,20 @@ class APIError(Exception):
     """A failure the caller can act on; `code` is machine-readable and stable."""
 
     def __init__(
-        self, status_code: int, code: str, message: str, *, extra: dict[str, Any] | None = None
+        self,
+        status_code: int,
+        code: str,
+        message: str,
+        *,
+        extra: dict[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.code = code
         self.message = message
         self.extra = extra or {}
+        self.headers = headers
 
 
 def not_found(kind: str, identifier: str) -> APIError:
@@ -38,9 +45,26 @@ def not_found(kind: str, identifier: str) -> APIError:
     )
 
 
+# How long a caller of a 503 below should wait before asking again.
+RETRY_AFTER_SECONDS = 2
+
+
 def temporal_unavailable(message: str = "The workflow service is not reachable") -> APIError:
-    """Temporal could not be reached: a 503 the caller may retry."""
-    return APIError(503, "temporal_unavailable", message)
+    """Temporal could not be reached: a 503 the caller may retry (Retry-After)."""
+    return APIError(503, "temporal_unavailable", message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def checkout_pending() -> APIError:
+    """The checkout workflow did not answer in time (no worker, Temporal slow): ask again later.
+
+    Nothing is lost: the request stays with the workflow, and a repeat gets the real answer.
+    """
+    return APIError(
+        503,
+        "checkout_pending",
+        "The checkout is still being processed; ask again in a moment",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 class ErrorDetail(BaseModel):
@@ -53,6 +77,15 @@ class ErrorResponse(BaseModel):
     """The body of every error response (for the OpenAPI document; `error_body` builds it)."""
 
     error: ErrorDetail
+
+
+# The OpenAPI entry of a route that may answer temporal_unavailable or checkout_pending.
+RETRY_LATER_RESPONSE: dict[str, Any] = {
+    "model": ErrorResponse,
+    "description": "`checkout_pending` (the checkout did not answer in time) or `temporal_unavailable`:"
+    " ask again after `Retry-After` seconds",
+    "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+}
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -95,15 +128,23 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 def _error_response(
-    status_code: int, code: str, message: str, *, details: Any = None, extra: Mapping[str, Any]
+    status_code: int,
+    code: str,
+    message: str,
+    *,
+    details: Any = None,
+    extra: Mapping[str, Any],
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    return JSONResponse({**extra, **error_body(code, message, details)}, status_code=status_code)
+    return JSONResponse(
+        {**extra, **error_body(code, message, details)}, status_code=status_code, headers=headers
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(APIError)
     async def _api_error(_: Request, exc: APIError) -> JSONResponse:
-        return _error_response(exc.status_code, exc.code, exc.message, extra=exc.extra)
+        return _error_response(exc.status_code, exc.code, exc.message, extra=exc.extra, headers=exc.headers)
 
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:

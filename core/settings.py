@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_WEBHOOK_SECRET = "whsec_dev_gracestowel"
@@ -58,6 +58,31 @@ class Settings(BaseSettings):
 
     checkout_payment_timeout_seconds: int = Field(default=3600, gt=0)
     reconciler_interval_seconds: int = Field(default=300, gt=0)
+    checkout_answer_timeout_seconds: float = Field(
+        default=15,
+        gt=0,
+        description="How long payment-sessions and complete wait for the checkout workflow before"
+        " answering 503 checkout_pending with Retry-After.",
+    )
+
+    # Operating it (README): logs, the worker's SDK metrics, tracing.
+    log_format: Literal["json", "text"] = Field(
+        default_factory=lambda data: "text" if data.get("environment") == "dev" else "json",
+        description="json: one object per line (default outside dev); text: for a person at a terminal.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    worker_metrics_port: int | None = Field(
+        default=9464, ge=1, le=65535, description="The worker's Temporal SDK metrics; 0 or empty: off."
+    )
+    worker_metrics_host: str = "127.0.0.1"
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP collector (http://collector:4318); unset: no tracing at all."
+    )
+
+    @field_validator("worker_metrics_port", "otel_exporter_otlp_endpoint", mode="before")
+    @classmethod
+    def _empty_means_off(cls, value: Any) -> Any:
+        return None if value in ("", "0", 0) else value
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_outside_dev(self) -> Self:

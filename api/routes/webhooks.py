@@ -16,6 +16,9 @@ from temporalio.service import RPCError
 
 from api.deps import SettingsDep, get_temporal
 from api.errors import APIError, temporal_unavailable
+from api.metrics import STRIPE_WEBHOOK_EVENTS
+from core.logs import bind_log_context
+from core.settings import Settings
 from domain.checkout import PaymentEvent
 from services.dispatch import signal_payment_event
 
@@ -44,22 +47,41 @@ async def stripe_webhook(
     settings: SettingsDep,
     stripe_signature: Annotated[str | None, Header()] = None,
 ) -> WebhookAck:
-    payload = await request.body()
+    try:
+        event = _verified(await request.body(), stripe_signature, settings)
+    except APIError:
+        STRIPE_WEBHOOK_EVENTS.labels("unverified", "rejected").inc()
+        raise
+    try:
+        ack = await _route(request, settings, event)
+    except APIError:
+        STRIPE_WEBHOOK_EVENTS.labels(event.type, "unavailable").inc()
+        raise
+    STRIPE_WEBHOOK_EVENTS.labels(event.type, ack.routed).inc()
+    return ack
+
+
+def _verified(payload: bytes, stripe_signature: str | None, settings: Settings) -> stripe.Event:
+    """The event, if Stripe signed it with our endpoint's secret (over the raw body)."""
     if not stripe_signature:
         raise APIError(400, "invalid_signature", "Missing Stripe-Signature header")
     try:
-        event = stripe.Webhook.construct_event(
+        event: stripe.Event = stripe.Webhook.construct_event(
             payload, stripe_signature, settings.stripe_webhook_secret.get_secret_value()
         )
     except stripe.SignatureVerificationError as bad:
         raise APIError(400, "invalid_signature", "The Stripe signature does not verify") from bad
     except ValueError as bad:
         raise APIError(400, "invalid_payload", "The body is not a Stripe event") from bad
+    return event
 
+
+async def _route(request: Request, settings: Settings, event: stripe.Event) -> WebhookAck:
     payment_intent_id = payment_intent_id_of(event)
     if payment_intent_id is None:
         logger.info("stripe event %s (%s) acknowledged, nothing to route", event.id, event.type)
         return WebhookAck(routed="ignored")
+    bind_log_context(payment_intent_id=payment_intent_id)
     # Only now, after the signature: a forged request never learns whether Temporal is up.
     temporal = await get_temporal(request)
     try:
