@@ -15,11 +15,11 @@ from tests.checkout.conftest import (
     MakeVariant,
     OwnQueue,
     Shopper,
-    eventually,
     level_of,
     orders_of_cart,
     pay,
 )
+from tests.conftest import eventually
 
 ANSWER_WITHIN = 2.0
 # The bound plus the request's own work (database, localstripe) on a loaded 2-core machine.

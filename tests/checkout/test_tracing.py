@@ -15,7 +15,8 @@ from core.settings import Settings, get_settings
 from core.temporal import connect_temporal
 from core.tracing import start_tracing, tracing_enabled
 from models import Region
-from tests.checkout.conftest import MakeVariant, OwnQueue, Shopper, eventually, pay
+from tests.checkout.conftest import MakeVariant, OwnQueue, Shopper, pay
+from tests.conftest import eventually
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 from core.settings import Settings, get_settings
 from core.temporal import connect_temporal
 from domain.ids import new_id
-from tests.checkout.conftest import eventually
-from tests.conftest import Outgoing, free_port, stack_activities
+from tests.conftest import Outgoing, eventually, free_port, stack_activities
 from worker import build_worker, sdk_runtime
 
 
