@@ -47,7 +47,7 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     for module in (health, regions, products, carts, shipping, checkout, orders, webhooks, admin):
         app.include_router(module.router)
-    media = media_store_from(get_settings())
+    media = app.state.media = media_store_from(get_settings())
     if isinstance(media, LocalMediaStore):
         # With S3/R2 the bucket serves the images; locally the API does (make dev, tests).
         media.directory.mkdir(parents=True, exist_ok=True)
