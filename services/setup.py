@@ -7,7 +7,8 @@ unique (per region for shipping options): a taken one is a 409 and nothing is wr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.catalog import is_payable
 from domain.ids import new_id
 from domain.setup import NewRegion, NewSalesChannel, NewShippingOption, NewStockLocation, country_name
-from models import Country, Region, SalesChannel, SalesChannelStockLocation, ShippingOption, StockLocation
+from domain.text import StrictInput
+from models import (
+    Base,
+    Country,
+    Region,
+    SalesChannel,
+    SalesChannelStockLocation,
+    ShippingOption,
+    StockLocation,
+)
 from services import audit
 from services.catalog import get_region, is_plausible_key
 from services.errors import ServiceError, flush_unique
@@ -46,19 +56,39 @@ async def get_stock_location(session: AsyncSession, location_id: str) -> StockLo
 # --- sales channels and where they ship from ------------------------------------------------
 
 
-async def create_sales_channel(session: AsyncSession, new: NewSalesChannel, *, actor: str) -> SalesChannel:
-    channel = SalesChannel(id=new_id("sc"), name=new.name)
-    session.add(channel)
-    await flush_unique(session, {"uq_sales_channels_name": "sales_channel_name_taken"})
+RowT = TypeVar("RowT", SalesChannel, StockLocation, Region, ShippingOption)
+
+
+async def _insert(
+    session: AsyncSession, row: RowT, new: StrictInput, *, taken: Mapping[str, str], actor: str
+) -> RowT:
+    """Insert the row made from `new` (a unique name taken: that code) and audit its creation."""
+    session.add(row)
+    await flush_unique(session, taken)
     await audit.record(
         session,
         actor=actor,
-        entity_type="sales_channel",
-        entity_id=channel.id,
+        entity_type=_ENTITY_TYPES[type(row)],
+        entity_id=row.id,
         verb="create",
-        data=new.model_dump(),
+        data=new.model_dump(mode="json"),
     )
-    return channel
+    return row
+
+
+_ENTITY_TYPES: dict[type[Base], str] = {
+    SalesChannel: "sales_channel",
+    StockLocation: "stock_location",
+    Region: "region",
+    ShippingOption: "shipping_option",
+}
+
+
+async def create_sales_channel(session: AsyncSession, new: NewSalesChannel, *, actor: str) -> SalesChannel:
+    channel = SalesChannel(id=new_id("sc"), name=new.name)
+    return await _insert(
+        session, channel, new, taken={"uq_sales_channels_name": "sales_channel_name_taken"}, actor=actor
+    )
 
 
 async def list_sales_channels(session: AsyncSession) -> Sequence[tuple[SalesChannel, str | None]]:
@@ -114,17 +144,9 @@ async def set_channel_location(
 
 async def create_stock_location(session: AsyncSession, new: NewStockLocation, *, actor: str) -> StockLocation:
     location = StockLocation(id=new_id("sloc"), name=new.name, country_code=new.country_code)
-    session.add(location)
-    await flush_unique(session, {"uq_stock_locations_name": "stock_location_name_taken"})
-    await audit.record(
-        session,
-        actor=actor,
-        entity_type="stock_location",
-        entity_id=location.id,
-        verb="create",
-        data=new.model_dump(),
+    return await _insert(
+        session, location, new, taken={"uq_stock_locations_name": "stock_location_name_taken"}, actor=actor
     )
-    return location
 
 
 async def list_stock_locations(session: AsyncSession) -> Sequence[StockLocation]:
@@ -149,17 +171,13 @@ async def create_region(session: AsyncSession, new: NewRegion, *, actor: str) ->
         tax_rate_bps=new.tax_rate_bps,
         sales_channel_id=channel.id,
     )
-    session.add(region)
-    await flush_unique(session, {"uq_regions_name": "region_name_taken"})
+    await _insert(session, region, new, taken={"uq_regions_name": "region_name_taken"}, actor=actor)
     session.add_all(
         Country(iso_2=code, name=country_name(code), region_id=region.id) for code in new.countries
     )
     # A concurrent region taking one of these countries loses here, on the primary key.
     await flush_unique(session, {"pk_countries": "country_taken"})
     await session.refresh(region, ["countries"])
-    await audit.record(
-        session, actor=actor, entity_type="region", entity_id=region.id, verb="create", data=new.model_dump()
-    )
     return region
 
 
@@ -175,17 +193,13 @@ async def create_shipping_option(
             code="invalid_amount",
         )
     option = ShippingOption(id=new_id("so"), region=region, name=new.name, amount=new.amount)
-    session.add(option)
-    await flush_unique(session, {"uq_shipping_options_region_id_name": "shipping_option_name_taken"})
-    await audit.record(
+    return await _insert(
         session,
+        option,
+        new,
+        taken={"uq_shipping_options_region_id_name": "shipping_option_name_taken"},
         actor=actor,
-        entity_type="shipping_option",
-        entity_id=option.id,
-        verb="create",
-        data=new.model_dump(),
     )
-    return option
 
 
 async def list_shipping_options(
