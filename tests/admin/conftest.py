@@ -4,17 +4,20 @@ operator helper that makes products through the API.
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from core.db import get_sessionmaker
 from domain.ids import new_id
 from domain.roles import NewApiKey, Role
-from models import AuditLogEntry, InventoryAdjustment, Product, ProductVariant, StockLocation
+from models import AuditLogEntry, InventoryAdjustment, Product, ProductImage, ProductVariant, StockLocation
 from services.api_keys import create_key
 from tests.api.conftest import DemoCatalog, demo
 
@@ -27,6 +30,24 @@ PRICES = [
     {"currency_code": "usd", "amount": 2900},
     {"currency_code": "jpy", "amount": 3600},
 ]
+
+
+@pytest.fixture(autouse=True)
+async def leave_the_store_as_the_demo_made_it(database_url: str, media_dir: Path) -> AsyncIterator[None]:
+    """Archive what a test published and remove what it uploaded, afterwards.
+
+    The store API tests share this session's database and count what the store shows (the demo
+    catalog, its images and files): products made here must not show up among them.
+    """
+    async with get_sessionmaker()() as session:
+        started = await session.scalar(select(func.clock_timestamp()))
+    yield
+    async with get_sessionmaker()() as session, session.begin():
+        made_here = select(Product.id).where(Product.created_at >= started).scalar_subquery()
+        await session.execute(delete(ProductImage).where(ProductImage.product_id.in_(made_here)))
+        await session.execute(update(Product).where(Product.id.in_(made_here)).values(status="archived"))
+    for uploads in (media_dir / "products").glob("prod_*"):
+        shutil.rmtree(uploads)
 
 
 @pytest.fixture(scope="session")
