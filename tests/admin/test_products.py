@@ -309,3 +309,16 @@ async def test_a_deleted_variant_leaves_the_store_and_frees_its_sku(
     )
     assert readded.status_code == 201, readded.text
     assert readded.json()["variant"]["id"] != sand["id"]
+
+
+async def test_first_stock_at_an_unknown_location_is_404_and_writes_nothing(
+    admin: Operator, warehouses
+) -> None:
+    body = product_body(warehouses)
+    body["variants"][1]["inventory"] = [{"location_id": "sloc_nowhere", "stocked_quantity": 1}]
+    before = await row_counts()
+
+    response = await admin.request("POST", "/admin/products", json=body)
+
+    assert (response.status_code, response.json()["error"]["code"]) == (404, "stock_location_not_found")
+    assert await row_counts() == before
