@@ -88,6 +88,15 @@ RETRY_LATER_RESPONSE: dict[str, Any] = {
 }
 
 
+def error_responses(described: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` of a route: each status with the error model and what it means."""
+    return {status: {"model": ErrorResponse, "description": text} for status, text in described.items()}
+
+
+# Every route with a body or query values documents its 400 like this.
+INVALID_REQUEST = "The request is not valid (`invalid_request`, `invalid_json`; `details` say where)"
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
@@ -106,6 +115,26 @@ STATUS_BY_CODE: dict[str, int] = {
     "cart_completed": 409,
     "insufficient_inventory": 409,
     "payment_already_authorized": 409,
+    "variant_unavailable": 409,
+    # the admin catalog, stock and setup
+    "product_not_found": 404,
+    "image_not_found": 404,
+    "inventory_level_not_found": 404,
+    "stock_location_not_found": 404,
+    "sales_channel_not_found": 404,
+    "api_key_not_found": 404,
+    "handle_taken": 409,
+    "sku_taken": 409,
+    "variant_options_taken": 409,
+    "invalid_status_transition": 409,
+    "insufficient_stock": 409,
+    "inventory_level_exists": 409,
+    "region_name_taken": 409,
+    "country_taken": 409,
+    "shipping_option_name_taken": 409,
+    "stock_location_name_taken": 409,
+    "sales_channel_name_taken": 409,
+    "api_key_name_taken": 409,
 }
 
 _HTTP_CODES = {

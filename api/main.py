@@ -91,7 +91,7 @@ def create_app() -> FastAPI:
         FastAPIInstrumentor.instrument_app(
             app, excluded_urls="/health,/metrics", exclude_spans=["receive", "send"]
         )
-    media = media_store_from(settings)
+    media = app.state.media = media_store_from(settings)
     if isinstance(media, LocalMediaStore):
         # With S3/R2 the bucket serves the images; locally the API does (make dev, tests).
         media.directory.mkdir(parents=True, exist_ok=True)

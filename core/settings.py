@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     s3_secret_access_key: SecretStr | None = None
     s3_public_base_url: str | None = None
     local_media_dir: str = ".dev/media"
+    media_max_upload_bytes: int = Field(
+        default=10 * 1024 * 1024, gt=0, description="Largest product image the admin API accepts."
+    )
 
     checkout_payment_timeout_seconds: int = Field(default=3600, gt=0)
     reconciler_interval_seconds: int = Field(default=300, gt=0)
