@@ -36,6 +36,9 @@ class Settings(BaseSettings):
         default=None, description="Override Stripe's API base (localstripe: http://127.0.0.1:8420)."
     )
     stripe_webhook_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
+    # Per request. The client tries 3 times (2 network retries), so a Stripe that hangs fails a
+    # call in under 30 s, the activities' start-to-close timeout (the SDK's own default is 80 s).
+    stripe_timeout_seconds: float = Field(default=8.0, gt=0)
 
     admin_api_token: SecretStr = SecretStr(DEV_ADMIN_TOKEN)
 
