@@ -14,12 +14,14 @@ from typing import Any
 import httpx
 import pytest
 import stripe
+from fastapi import FastAPI
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from api.main import create_app
 from core.db import get_sessionmaker
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 from core.stripe_gateway import get_stripe_client
 from devstack.seed import seed_demo_catalog
 from domain.checkout import CheckoutState
@@ -206,6 +208,16 @@ async def shopper(api_url: str, running_worker: Worker, regions: dict[str, Regio
 @pytest.fixture
 def temporal(temporal_env: WorkflowEnvironment) -> WorkflowEnvironment:
     return temporal_env
+
+
+def store_on_own_queue(temporal_env: WorkflowEnvironment, name: str) -> tuple[Settings, FastAPI]:
+    """The store API in-process, its checkouts on a task queue of their own (named from `name`),
+    so that only the workers a test starts and stops work on them."""
+    settings = get_settings().model_copy(update={"temporal_task_queue": new_id(name)})
+    app = create_app()
+    app.state.temporal = temporal_env.client
+    app.dependency_overrides[get_settings] = lambda: settings
+    return settings, app
 
 
 # --- helpers for the invariant tests: outcomes as a user, an operator or the database sees them ---
