@@ -17,7 +17,7 @@ from tests.faults.stack import FaultStack
 
 # The capture is done at once and answered this much later: long enough for the test to act
 # while it is in flight, shorter than the Stripe client's timeout (tests/faults/stack.py).
-CAPTURE_HOLD_SECONDS = 1.5
+CAPTURE_HOLD_SECONDS = 2
 
 
 async def pay(stack: FaultStack, payment_intent_id: str) -> None:

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DATABASE = "gracestowel"
 TASK_QUEUE = "gracestowel"
 # Short, so that a Stripe that hangs costs seconds, not minutes (three tries per call).
-STRIPE_TIMEOUT_SECONDS = 2
+STRIPE_TIMEOUT_SECONDS = 3
 # How long a process may take to come up on a loaded 2-core machine.
 START_BOUND = 90.0
 
