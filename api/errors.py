@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import psycopg
+import stripe
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -65,6 +66,16 @@ def checkout_pending() -> APIError:
         "The checkout is still being processed; ask again in a moment",
         headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
+
+
+def stripe_unavailable() -> APIError:
+    """Stripe did not answer, or answered that it failed: a 503 the caller may retry."""
+    return APIError(503, "stripe_unavailable", "The payment provider is not reachable; try again")
+
+
+# Stripe's own failures and the network's (its SDK has already retried them); its refusals of a
+# request (card declined, invalid request) are not among them.
+_STRIPE_UNAVAILABLE = (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError)
 
 
 class ErrorDetail(BaseModel):
@@ -190,6 +201,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body("invalid_request", "The request is not valid", details), status_code=400
         )
+
+    async def _stripe_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        logger.warning("Stripe is unavailable: %s", exc)
+        error = stripe_unavailable()
+        return _error_response(error.status_code, error.code, error.message, extra=error.extra)
+
+    for unavailable in _STRIPE_UNAVAILABLE:
+        app.add_exception_handler(unavailable, _stripe_unavailable)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     stripe_webhook_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
     # Not a secret: the storefront's Stripe.js uses it in the browser.
     stripe_publishable_key: str = Field(default=DEV_STRIPE_PUBLISHABLE_KEY, pattern=r"^pk_(test|live)_\w+$")
+    # Per request. The client tries 3 times (2 network retries), so a Stripe that hangs fails a
+    # call in under 30 s, the activities' start-to-close timeout (the SDK's own default is 80 s).
+    stripe_timeout_seconds: float = Field(default=8.0, gt=0)
 
     admin_api_token: SecretStr = SecretStr(DEV_ADMIN_TOKEN)
 

@@ -36,6 +36,14 @@ logger = logging.getLogger("devstack")
 SEED_MODULE = "devstack.seed"
 
 
+def api_command(config: DevConfig) -> list[str]:
+    return [
+        sys.executable,
+        *("-m", "uvicorn", "--factory", "api.main:create_app"),
+        *("--host", config.host, "--port", str(config.api_port)),
+    ]
+
+
 @dataclass
 class _Stoppable:
     name: str
@@ -154,22 +162,7 @@ class Supervisor:
         await self._seed(child_env)
         self._check_stop()
 
-        api = self._spawn(
-            "API",
-            "api",
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "api.main:create_app",
-                "--host",
-                cfg.host,
-                "--port",
-                str(cfg.api_port),
-            ],
-            child_env,
-        )
+        api = self._spawn("API", "api", api_command(cfg), child_env)
         worker: ManagedProcess | None = None
         if (cfg.root / "worker.py").is_file():
             worker = self._spawn("worker", "worker", [sys.executable, "worker.py"], child_env)

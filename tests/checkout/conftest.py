@@ -212,6 +212,16 @@ def temporal(temporal_env: WorkflowEnvironment) -> WorkflowEnvironment:
     return temporal_env
 
 
+def store_on_own_queue(temporal: Client, name: str = "own-queue", **changes: Any) -> tuple[Settings, FastAPI]:
+    """The store API in-process, its checkouts on a task queue of their own (named from `name`),
+    so that only the workers a test starts and stops work on them; `changes` are other settings."""
+    settings = get_settings().model_copy(update={"temporal_task_queue": new_id(name), **changes})
+    app = create_app()
+    app.state.temporal = temporal
+    app.dependency_overrides[get_settings] = lambda: settings
+    return settings, app
+
+
 @dataclass
 class OwnQueue:
     """A task queue no other test's worker polls, an API app that sends there, and its workers:
@@ -237,11 +247,9 @@ def own_queue(
     and these changes; `temporal` replaces the session's Temporal client."""
 
     def make(temporal: Client | None = None, **changes: Any) -> OwnQueue:
-        settings = get_settings().model_copy(update={"temporal_task_queue": new_id("own-queue"), **changes})
-        app = create_app()
-        app.state.temporal = temporal or temporal_env.client
-        app.dependency_overrides[get_settings] = lambda: settings
-        return OwnQueue(settings=settings, app=app, temporal=app.state.temporal, outgoing=outgoing)
+        client = temporal or temporal_env.client
+        settings, app = store_on_own_queue(client, **changes)
+        return OwnQueue(settings=settings, app=app, temporal=client, outgoing=outgoing)
 
     return make
 
