@@ -11,9 +11,8 @@ from fastapi import FastAPI
 from api.main import create_app
 from api.request_limits import TokenBuckets
 
-# Fixtures of the other suites these tests need: the demo catalog and carts (store API), keys of
-# each role (admin API), the real stack's shopper and variants (checkout).
-from tests.admin.conftest import keys  # noqa: F401
+# Fixtures of the other suites these tests need: the demo catalog and carts (store API), the real
+# stack's shopper and variants (checkout). Admin calls use the bootstrap key (ADMIN_API_TOKEN).
 from tests.api.conftest import demo, new_cart  # noqa: F401
 from tests.checkout.conftest import make_variant, regions, shopper  # noqa: F401
 

@@ -16,12 +16,13 @@ import api.deps
 from core.db import get_sessionmaker
 from models import ApiKey
 from tests.admin.conftest import bearer
+from tests.checkout.conftest import admin_headers
 
 
-async def test_a_key_is_stored_only_as_its_hash(client, keys) -> None:
+async def test_a_key_is_stored_only_as_its_hash(client) -> None:
     secret = (
         await client.post(
-            "/admin/api-keys", json={"name": "hash-check", "role": "viewer"}, headers=bearer(keys["admin"])
+            "/admin/api-keys", json={"name": "hash-check", "role": "viewer"}, headers=admin_headers()
         )
     ).json()["secret"]
 
@@ -52,14 +53,14 @@ async def test_the_bootstrap_token_is_compared_in_constant_time(client, monkeypa
     # timing says nothing about any secret.
 
 
-async def test_a_revoked_key_is_refused_from_the_next_request_on(client, keys) -> None:
+async def test_a_revoked_key_is_refused_from_the_next_request_on(client) -> None:
     created = await client.post(
-        "/admin/api-keys", json={"name": "soon-gone", "role": "admin"}, headers=bearer(keys["admin"])
+        "/admin/api-keys", json={"name": "soon-gone", "role": "admin"}, headers=admin_headers()
     )
     secret, key_id = created.json()["secret"], created.json()["api_key"]["id"]
     assert (await client.get("/admin/products", headers=bearer(secret))).status_code == 200
 
-    revoked = await client.post(f"/admin/api-keys/{key_id}/revoke", headers=bearer(keys["admin"]))
+    revoked = await client.post(f"/admin/api-keys/{key_id}/revoke", headers=admin_headers())
     after = await client.get("/admin/products", headers=bearer(secret))
 
     assert revoked.status_code == 200

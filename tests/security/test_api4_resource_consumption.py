@@ -16,7 +16,7 @@ import pytest
 from api import request_limits
 from api.request_limits import TokenBuckets
 from core.settings import Settings
-from tests.admin.conftest import bearer
+from tests.checkout.conftest import admin_headers
 from tests.security.conftest import client_at, limited_app
 
 
@@ -79,24 +79,24 @@ def _list_routes(document) -> list[tuple[str, int]]:
     ]
 
 
-async def test_a_page_larger_than_its_maximum_is_refused(client, keys, document) -> None:
+async def test_a_page_larger_than_its_maximum_is_refused(client, document) -> None:
     routes = _list_routes(document)
     assert routes, "no paged list found: the check below would prove nothing"
     for path, maximum in routes:
-        response = await client.get(path, params={"limit": int(maximum) + 1}, headers=bearer(keys["admin"]))
+        response = await client.get(path, params={"limit": int(maximum) + 1}, headers=admin_headers())
         assert (response.status_code, response.json()["error"]["code"]) == (400, "invalid_request"), path
 
 
-async def test_an_image_upload_may_be_larger_than_a_json_body(client, keys) -> None:
+async def test_an_image_upload_may_be_larger_than_a_json_body(client) -> None:
     """The upload's own limit (MEDIA_MAX_UPLOAD_BYTES + its envelope) is the one that applies."""
-    product = (await client.get("/admin/products", params={"limit": 1}, headers=bearer(keys["admin"]))).json()
+    product = (await client.get("/admin/products", params={"limit": 1}, headers=admin_headers())).json()
     product_id = product["products"][0]["id"]
     two_mib = b"\x00" * (2 * 1024 * 1024)
 
     response = await client.post(
         f"/admin/products/{product_id}/images",
         files={"file": ("big.png", two_mib, "image/png")},
-        headers=bearer(keys["admin"]),
+        headers=admin_headers(),
     )
 
     # Read whole and looked at: not an image. A JSON route refuses the same size unread (413).
