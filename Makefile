@@ -5,6 +5,7 @@
 #   make lint       ruff check, ruff format --check, mypy
 #   make bench      python -m benchmarks
 #   make replay-check  before every deploy: replay the open workflows on Temporal (TEMPORAL_* settings) on this code
+#   make fuzz       schemathesis (every check, stateful too) against a fresh stack: python -m fuzz
 #   make clean-dev  DELETE all local dev data (.dev: Postgres, Temporal history, localstripe, logs)
 #
 # PYTHON picks the interpreter the virtualenv is made from: make dev PYTHON=python3.12
@@ -16,7 +17,7 @@ VENV_PYTHON := $(VENV)/bin/python
 INSTALL_STAMP := $(VENV)/.installed-gracestowel
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dev test lint bench replay-check clean-dev
+.PHONY: help venv dev test lint bench fuzz replay-check clean-dev
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -50,6 +51,9 @@ bench: $(INSTALL_STAMP)
 
 replay-check: $(INSTALL_STAMP)
 	$(VENV_PYTHON) -m devstack.replay_check
+
+fuzz: $(INSTALL_STAMP)
+	$(VENV_PYTHON) -m fuzz
 
 clean-dev: $(INSTALL_STAMP)
 	$(VENV_PYTHON) -m devstack clean

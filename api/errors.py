@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 import stripe
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Mount
 
+from domain.roles import NAME_RESERVED
+from domain.text import INVALID_COMBINATION
 from services.errors import ServiceError
 
 logger = logging.getLogger(__name__)
@@ -90,22 +94,63 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
-# The OpenAPI entry of a route that may answer temporal_unavailable or checkout_pending.
-RETRY_LATER_RESPONSE: dict[str, Any] = {
-    "model": ErrorResponse,
-    "description": "`checkout_pending` (the checkout did not answer in time) or `temporal_unavailable`:"
-    " ask again after `Retry-After` seconds",
-    "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+class Refusal(NamedTuple):
+    """What one error status of a route means, and the machine-readable codes it answers with."""
+
+    description: str
+    codes: tuple[str, ...]
+
+
+def refusal(description: str, *codes: str) -> Refusal:
+    return Refusal(description, codes)
+
+
+def combined(*refusals: Refusal) -> Refusal:
+    """Several refusals of one status as one (their descriptions joined, their codes in order)."""
+    return Refusal("; ".join(r.description for r in refusals), tuple(c for r in refusals for c in r.codes))
+
+
+# The OpenAPI extension of an error response listing its codes; api.openapi turns it into the
+# response schema's enum of `error.code`, so a client, and the fuzzer, can check every answer.
+ERROR_CODES = "x-error-codes"
+
+
+def error_response(described: Refusal, **extra: Any) -> dict[str, Any]:
+    """One OpenAPI error response: the error model, what it means, and its codes."""
+    codes = ", ".join(f"`{code}`" for code in described.codes)
+    return {
+        "model": ErrorResponse,
+        "description": f"{described.description}: {codes}",
+        ERROR_CODES: list(described.codes),
+        **extra,
+    }
+
+
+def error_responses(described: Mapping[int, Refusal]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` of a route's own refusals, by status. What every route of a kind can
+    answer (invalid input, body limits, auth, rate limits, Temporal) api.openapi adds itself."""
+    return {status: error_response(refusal) for status, refusal in described.items()}
+
+
+# A body rule the schema cannot state (domain.text.INVALID_COMBINATION), on the routes that have one.
+RULES = refusal(
+    "A rule across fields is broken (one price per currency, ...); the message says which",
+    INVALID_COMBINATION,
+)
+
+RETRY_AFTER_HEADER: dict[str, Any] = {
+    "Retry-After": {"description": "Seconds to wait before asking again", "schema": {"type": "integer"}}
 }
-
-
-def error_responses(described: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` of a route: each status with the error model and what it means."""
-    return {status: {"model": ErrorResponse, "description": text} for status, text in described.items()}
-
-
-# Every route with a body or query values documents its 400 like this.
-INVALID_REQUEST = "The request is not valid (`invalid_request`, `invalid_json`; `details` say where)"
+# The OpenAPI entry of a route that waits for the checkout workflow.
+RETRY_LATER_RESPONSE = error_response(
+    refusal(
+        "The checkout did not answer in time, or Temporal is not reachable: ask again after"
+        " `Retry-After` seconds",
+        "checkout_pending",
+        "temporal_unavailable",
+    ),
+    headers=RETRY_AFTER_HEADER,
+)
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -148,8 +193,12 @@ STATUS_BY_CODE: dict[str, int] = {
     "api_key_name_taken": 409,
 }
 
+# Refusals of validation rules the OpenAPI schema cannot state (domain.text, domain.roles).
+RULE_CODES = frozenset({INVALID_COMBINATION, NAME_RESERVED})
+
 _HTTP_CODES = {
-    400: "bad_request",
+    # FastAPI's own refusal of a body it cannot even parse (not UTF-8, a broken multipart).
+    400: "invalid_request",
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",
@@ -158,6 +207,45 @@ _HTTP_CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
 }
+
+
+def allowed_methods(app: FastAPI, path: str) -> set[str]:
+    """Every method some route serves at `path` (a static mount: GET and HEAD)."""
+    allowed: set[str] = set()
+    for route in iter_route_contexts(app.routes):
+        regex = getattr(route, "path_regex", None)
+        if regex is None or not regex.match(path):
+            continue
+        allowed |= {"GET", "HEAD"} if isinstance(route.original_route, Mount) else set(route.methods or ())
+    return allowed
+
+
+def _body_media_type(request: Request) -> str | None:
+    """The media type the matched route takes its body as (None: it takes no body)."""
+    route = request.scope.get("route")
+    body = route.body_field if isinstance(route, APIRoute) else None
+    return None if body is None else str(getattr(body.field_info, "media_type", "application/json"))
+
+
+def _accepts(expected: str, content_type: str | None) -> bool:
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if expected == "application/json":
+        return media_type == expected or (
+            media_type.startswith("application/") and media_type.endswith("+json")
+        )
+    return media_type == expected
+
+
+def _wrong_media_type(request: Request, details: list[dict[str, Any]]) -> bool:
+    """The body was sent as something the route does not read (no Content-Type counts, unless
+    there is no body at all: that is a plain missing field)."""
+    expected = _body_media_type(request)
+    content_type = request.headers.get("content-type")
+    if expected is None or _accepts(expected, content_type):
+        return False
+    # Without a Content-Type and with only missing fields there was no body at all: a plain 400.
+    nothing_sent = all(d["type"] == "missing" for d in details)
+    return content_type is not None or not nothing_sent
 
 
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -192,15 +280,25 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error_response(status_code, exc.code, exc.message, details=exc.details, extra=exc.extra)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         details = _validation_details(exc)
+        if _wrong_media_type(request, details):
+            return JSONResponse(
+                error_body(
+                    "unsupported_media_type",
+                    f"Send this request's body as {_body_media_type(request)}",
+                ),
+                status_code=415,
+            )
         if any(d["type"] == "json_invalid" for d in details):
             return JSONResponse(
                 error_body("invalid_json", "The request body is not valid JSON"), status_code=400
             )
-        return JSONResponse(
-            error_body("invalid_request", "The request is not valid", details), status_code=400
-        )
+        # A rule across fields the schema allows (domain.text.INVALID_COMBINATION, a reserved
+        # name) has its own code; any error of the request's shape makes it invalid_request.
+        rules = {d["type"] for d in details}
+        code = rules.pop() if len(rules) == 1 and rules <= RULE_CODES else "invalid_request"
+        return JSONResponse(error_body(code, "The request is not valid", details), status_code=400)
 
     async def _stripe_unavailable(_: Request, exc: Exception) -> JSONResponse:
         logger.warning("Stripe is unavailable: %s", exc)
@@ -211,9 +309,13 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(unavailable, _stripe_unavailable)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route on the path only.
+            headers["Allow"] = ", ".join(sorted(allowed_methods(request.app, request.url.path)))
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(DBAPIError)
     async def _database_error(request: Request, exc: DBAPIError) -> JSONResponse:

@@ -12,6 +12,8 @@ from starlette.types import Scope
 
 from api.errors import install_error_handlers
 from api.observability import RequestObserver, bind_path_ids
+from api.openapi import api_routes, body_media_type, install_openapi, refuse_nul
+from api.request_limits import RequestBodyLimit, rate_limits, upload_body_limit
 from api.routes import (
     admin,
     carts,
@@ -25,6 +27,7 @@ from api.routes import (
     storefront,
     webhooks,
 )
+from api.security import protect
 from core.db import get_engine
 from core.logs import configure_logging
 from core.media import LocalMediaStore, media_store_from
@@ -57,16 +60,21 @@ def create_app() -> FastAPI:
     """
     settings = get_settings()
     configure_logging(settings, service="api")
+    docs = settings.api_docs  # off in production unless asked for (README "Security")
     app = FastAPI(
         title="Grace's Towel",
         version="0.1.0",
         summary="Store API, admin API and Stripe webhook. Money is integer minor units + currency_code.",
         lifespan=lifespan,
         # Every line of a request about a cart, order or PaymentIntent carries its ID.
-        dependencies=[Depends(bind_path_ids)],
+        dependencies=[Depends(bind_path_ids), Depends(refuse_nul)],
+        openapi_url="/openapi.json" if docs else None,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
     )
     # The Temporal client connects on first use (api.deps.get_temporal); tests may inject one.
     app.state.temporal = None
+    app.state.rate_limits = rate_limits(settings)
     install_error_handlers(app)
     for module in (
         health,
@@ -83,6 +91,15 @@ def create_app() -> FastAPI:
     ):
         app.include_router(module.router)
     storefront.mount_shop(app)
+    install_openapi(app)
+    uploads = {
+        str(route.path): upload_body_limit(settings)
+        for route in api_routes(app)
+        if body_media_type(route) == "multipart/form-data"
+    }
+    # Outermost last: every answer, a 413 or a CORS preflight too, is observed and gets the headers.
+    app.add_middleware(RequestBodyLimit, limit=settings.max_request_body_bytes, larger=uploads)
+    protect(app, settings)
     app.add_middleware(RequestObserver)
     if tracing_enabled(settings):
         from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor

@@ -7,8 +7,9 @@ Differences from a developer's `make dev`, all through the supervisor's own sett
 * with TEST_DATABASE_URL (or else DATABASE_URL) set, a throwaway database `gt_bench_<pid>` is
   created on that server, handed to the supervisor as its DATABASE_URL and dropped afterwards:
   the benchmark never writes to your dev data;
-* no application setting of the shell reaches the supervisor or its children, and those the
-  project's `.env` sets (which they read: they run in the project root) are put back to their
+* no application setting of the shell reaches the supervisor or its children (only those the
+  caller passes as `settings`), and those the project's `.env` sets (which they read: they run
+  in the project root) are put back to their
   defaults; a `.env` with an outside service's key stops the run before anything starts. So only
   loopback services are used: localstripe, no email, no analytics.
 """
@@ -70,6 +71,10 @@ _SERVICES: dict[str, Callable[[list[str]], bool]] = {
 }
 
 
+# The per-address rate limits off (api/request_limits.py): a load generator is one address.
+NO_RATE_LIMITS = {"RATE_LIMIT_CARTS_PER_MINUTE": "0", "RATE_LIMIT_PAYMENT_SESSIONS_PER_MINUTE": "0"}
+
+
 def free_ports(count: int) -> list[int]:
     """`count` distinct ports nothing listens on right now (the OS picks them)."""
     with contextlib.ExitStack() as held:
@@ -116,6 +121,9 @@ def _recreate_database(server_url: str, name: str, *, create: bool) -> None:
 class Stack:
     work_dir: Path
     say: Callable[[str], None]
+    # Application settings for the supervisor and its children (e.g. the rate limits a load
+    # from one address needs), on top of the defaults.
+    settings: dict[str, str] = field(default_factory=dict)
     config: DevConfig | None = None
     database_url: str = ""
     database_source: str = ""
@@ -180,6 +188,7 @@ class Stack:
             "LOCAL_MEDIA_DIR": str(self.work_dir / "media"),
             "PYTHONUNBUFFERED": "1",
         }
+        env |= self.settings
         _dotenv_put_back(env)
         await self._throwaway_database(env)
         self.config = cfg = load_config(env, ROOT)  # what the supervisor will read

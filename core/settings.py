@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_WEBHOOK_SECRET = "whsec_dev_gracestowel"
 DEV_ADMIN_TOKEN = "dev-admin-token"
@@ -62,6 +62,25 @@ class Settings(BaseSettings):
         default=10 * 1024 * 1024, gt=0, description="Largest product image the admin API accepts."
     )
 
+    # What one client may cost (api/request_limits.py, README "Security").
+    max_request_body_bytes: int = Field(
+        default=1024 * 1024, gt=0, description="Largest request body (image uploads: MEDIA_MAX_UPLOAD_BYTES)."
+    )
+    rate_limit_carts_per_minute: int = Field(
+        default=20, ge=0, description="Carts one client IP may create per minute (and at once); 0: no limit."
+    )
+    rate_limit_payment_sessions_per_minute: int = Field(
+        default=10,
+        ge=0,
+        description="payment-sessions calls per client IP per minute (and at once); 0: no limit.",
+    )
+    # Browser storefronts on other origins that may call the API (comma-separated).
+    store_cors_origins: Annotated[list[str], NoDecode] = Field(default=["http://localhost:5173"])
+    api_docs: bool = Field(
+        default_factory=lambda data: data.get("environment") != "production",
+        description="Serve /docs, /redoc and /openapi.json (default: everywhere but production).",
+    )
+
     checkout_payment_timeout_seconds: int = Field(default=3600, gt=0)
     reconciler_interval_seconds: int = Field(default=300, gt=0)
     checkout_answer_timeout_seconds: float = Field(
@@ -84,6 +103,13 @@ class Settings(BaseSettings):
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None, description="OTLP/HTTP collector (http://collector:4318); unset: no tracing at all."
     )
+
+    @field_validator("store_cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
 
     @field_validator("worker_metrics_port", "otel_exporter_otlp_endpoint", mode="before")
     @classmethod

@@ -12,13 +12,14 @@ share one set of rules and the OpenAPI schema states them:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
-from domain.money import THREE_DECIMAL_CURRENCIES, normalize_currency
-from domain.text import Handle, Sku, StrictInput, multi_line, single_line
+from domain.money import THREE_DECIMAL_CURRENCIES, known_currencies, normalize_currency
+from domain.text import WHOLE_NUMBER, Handle, Sku, StrictInput, invalid_combination, multi_line, single_line
 
 # Stripe's largest charge is 8 digits of minor units (USD 999,999.99): no price, shipping
 # amount or stock line above it could ever be paid.
@@ -30,13 +31,33 @@ MAX_OPTION_VALUES = 100
 MAX_VARIANTS = 100
 
 
+def currency_codes() -> list[str]:
+    """Every code a currency field accepts: the known ISO codes in lowercase or uppercase."""
+    return sorted(known_currencies()) + sorted(code.upper() for code in known_currencies())
+
+
 def _known_currency(code: str) -> str:
+    if code not in (code.lower(), code.upper()):
+        raise ValueError(f"a currency code is lowercase or uppercase: {code!r}")
     return normalize_currency(code)  # CurrencyError is a ValueError: a validation error
 
 
-CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$"), AfterValidator(_known_currency)]
-Amount = Annotated[int, Field(strict=True, ge=0, le=MAX_AMOUNT, description="Minor units")]
-StockedQuantity = Annotated[int, Field(strict=True, ge=0, le=MAX_STOCK_QUANTITY)]
+def enum_of(values: Callable[[], list[str]]) -> Callable[[dict[str, Any]], None]:
+    # The schema's enum is made when the schema is (Babel reads its data then, not at import).
+    def add(schema: dict[str, Any]) -> None:
+        schema["enum"] = values()
+
+    return add
+
+
+CurrencyCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z]{3}$"),
+    AfterValidator(_known_currency),
+    Field(json_schema_extra=enum_of(currency_codes)),
+]
+Amount = Annotated[int, Field(strict=True, ge=0, le=MAX_AMOUNT, description="Minor units"), WHOLE_NUMBER]
+StockedQuantity = Annotated[int, Field(strict=True, ge=0, le=MAX_STOCK_QUANTITY), WHOLE_NUMBER]
 Title = Annotated[str, single_line(300)]
 OptionText = Annotated[str, single_line(100)]
 Description = Annotated[str, multi_line(5000, min_length=0)]
@@ -73,14 +94,16 @@ class PriceIn(StrictInput):
     @model_validator(mode="after")
     def _payable(self) -> Self:
         if not is_payable(self.amount, self.currency_code):
-            raise ValueError(f"{self.currency_code} amounts must end in 0 (Stripe charges them in tens)")
+            raise invalid_combination(
+                f"{self.currency_code} amounts must end in 0 (Stripe charges them in tens)"
+            )
         return self
 
 
 def _one_price_per_currency(prices: list[PriceIn]) -> list[PriceIn]:
     currencies = [price.currency_code for price in prices]
     if len(set(currencies)) != len(currencies):
-        raise ValueError("one price per currency")
+        raise invalid_combination("one price per currency")
     return prices
 
 
@@ -104,7 +127,7 @@ def _non_zero(delta: int) -> int:
 def _one_level_per_location(stock: list[StockIn]) -> list[StockIn]:
     locations = [level.location_id for level in stock]
     if len(set(locations)) != len(locations):
-        raise ValueError("one inventory entry per location")
+        raise invalid_combination("one inventory entry per location")
     return stock
 
 
@@ -112,9 +135,11 @@ class NewVariant(StrictInput):
     title: Title
     sku: Sku
     # Option title -> value, one entry for each of the product's options.
-    options: Annotated[dict[OptionText, OptionText], Field(max_length=MAX_OPTIONS)] = Field(
-        default_factory=dict
-    )
+    options: Annotated[
+        dict[OptionText, OptionText],
+        # Keys are option titles: the schema's additionalProperties false makes them match its pattern.
+        Field(max_length=MAX_OPTIONS, json_schema_extra={"additionalProperties": False}),
+    ] = Field(default_factory=dict)
     prices: Prices = Field(default_factory=list)
     inventory: Annotated[list[StockIn], Field(max_length=50), AfterValidator(_one_level_per_location)] = (
         Field(default_factory=list)
@@ -123,12 +148,15 @@ class NewVariant(StrictInput):
 
 class OptionIn(StrictInput):
     title: OptionText
-    values: Annotated[list[OptionText], Field(min_length=1, max_length=MAX_OPTION_VALUES)]
+    values: Annotated[
+        list[OptionText],
+        Field(min_length=1, max_length=MAX_OPTION_VALUES, json_schema_extra={"uniqueItems": True}),
+    ]
 
     @model_validator(mode="after")
     def _distinct_values(self) -> Self:
         if len(set(self.values)) != len(self.values):
-            raise ValueError(f"option {self.title!r} lists a value twice")
+            raise invalid_combination(f"option {self.title!r} lists a value twice")
         return self
 
 
@@ -145,18 +173,18 @@ class NewProduct(StrictInput):
     def _variants_match_options(self) -> Self:
         titles = [option.title for option in self.options]
         if len(set(titles)) != len(titles):
-            raise ValueError("option titles must be distinct")
+            raise invalid_combination("option titles must be distinct")
         values = {option.title: set(option.values) for option in self.options}
         combinations = set()
         for variant in self.variants:
             if set(variant.options) != set(titles):
-                raise ValueError(f"variant {variant.sku!r} must set exactly the options {titles}")
+                raise invalid_combination(f"variant {variant.sku!r} must set exactly the options {titles}")
             unknown = {title: value for title, value in variant.options.items() if value not in values[title]}
             if unknown:
-                raise ValueError(f"variant {variant.sku!r} uses values no option lists: {unknown}")
+                raise invalid_combination(f"variant {variant.sku!r} uses values no option lists: {unknown}")
             combination = tuple(variant.options[title] for title in titles)
             if combination in combinations:
-                raise ValueError(
+                raise invalid_combination(
                     f"two variants have the options {dict(zip(titles, combination, strict=True))}"
                 )
             combinations.add(combination)
@@ -189,7 +217,15 @@ class NewLevel(StockIn):
 class StockAdjustment(StrictInput):
     # Not 0: a ledger row is a change.
     delta: Annotated[
-        int, Field(strict=True, ge=-MAX_STOCK_QUANTITY, le=MAX_STOCK_QUANTITY), AfterValidator(_non_zero)
+        int,
+        Field(
+            strict=True,
+            ge=-MAX_STOCK_QUANTITY,
+            le=MAX_STOCK_QUANTITY,
+            json_schema_extra={"not": {"const": 0}},
+        ),
+        AfterValidator(_non_zero),
+        WHOLE_NUMBER,
     ]
     # The ledger's reason for a change an operator makes; its other reasons are written by the
     # flows that own them (initial: a new level, sale: a checkout, cancel and return: the order).

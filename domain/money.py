@@ -58,7 +58,7 @@ class MoneyError(ValueError):
 
 
 @functools.cache
-def _known_currencies() -> frozenset[str]:
+def known_currencies() -> frozenset[str]:
     # Cached lazily (first call, not import) because Babel reads its data file here.
     return frozenset(code.lower() for code in list_currencies())
 
@@ -71,7 +71,7 @@ def normalize_currency(code: str) -> str:
     # isascii() first: str.isalpha() alone accepts letters such as "é" or "ß".
     if len(normalized) != 3 or not (normalized.isascii() and normalized.isalpha()):
         raise CurrencyError(f"currency code must be 3 ASCII letters: {code!r}")
-    if normalized not in _known_currencies():
+    if normalized not in known_currencies():
         raise CurrencyError(f"unknown currency code: {code!r}")
     return normalized
 

@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from domain.text import StrictInput, single_line
 
@@ -24,6 +25,8 @@ class Role(StrEnum):
 
 # Names the system itself writes as the actor of a change: no key may take one.
 RESERVED_ACTOR_NAMES = frozenset({"bootstrap", "cli", "migration", "seed", "system"})
+# The refusal of one (its own code: the schema allows the name, a rule forbids it).
+NAME_RESERVED = "name_reserved"
 
 
 class NewApiKey(StrictInput):
@@ -34,5 +37,5 @@ class NewApiKey(StrictInput):
     @classmethod
     def _not_reserved(cls, name: str) -> str:
         if name.lower() in RESERVED_ACTOR_NAMES:
-            raise ValueError(f"{name!r} is reserved for changes the system makes")
+            raise PydanticCustomError(NAME_RESERVED, f"{name!r} is reserved for changes the system makes")
         return name

@@ -12,9 +12,9 @@ from typing import Annotated
 from babel import Locale
 from pydantic import AfterValidator, Field, StringConstraints
 
-from domain.catalog import Amount, CurrencyCode
+from domain.catalog import Amount, CurrencyCode, enum_of
 from domain.pricing import BPS_DENOMINATOR
-from domain.text import StrictInput, single_line
+from domain.text import WHOLE_NUMBER, StrictInput, invalid_combination, single_line
 
 # Two-letter codes CLDR names that are not countries one can ship to (groupings, test codes).
 _NOT_COUNTRIES = frozenset({"eu", "ez", "qo", "un", "xa", "xb", "zz"})
@@ -42,21 +42,29 @@ def country_name(iso_2: str) -> str:
     return name
 
 
+def country_codes() -> list[str]:
+    """Every code a country field accepts: the known ISO 3166-1 codes in lowercase or uppercase."""
+    return sorted(_country_names()) + sorted(code.upper() for code in _country_names())
+
+
 def _known_country(iso_2: str) -> str:
-    country_name(iso_2)
-    return iso_2
+    if iso_2 not in (iso_2.lower(), iso_2.upper()):
+        raise ValueError(f"a country code is lowercase or uppercase: {iso_2!r}")
+    country_name(iso_2.lower())
+    return iso_2.lower()
 
 
 CountryCode = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z]{2}$"),
+    StringConstraints(pattern=r"^[A-Za-z]{2}$"),
     AfterValidator(_known_country),
+    Field(json_schema_extra=enum_of(country_codes)),
 ]
 
 
 def _distinct(codes: list[str]) -> list[str]:
     if len(set(codes)) != len(codes):
-        raise ValueError("a country is listed twice")
+        raise invalid_combination("a country is listed twice")
     return codes
 
 
@@ -78,9 +86,15 @@ class ChannelLocation(StrictInput):
 class NewRegion(StrictInput):
     name: Name
     currency_code: CurrencyCode
-    countries: Annotated[list[CountryCode], Field(min_length=1, max_length=250), AfterValidator(_distinct)]
+    countries: Annotated[
+        list[CountryCode],
+        Field(min_length=1, max_length=250),
+        AfterValidator(_distinct),
+        # Refused twice in any case ("DE" and "de"); the schema can say it only of the same spelling.
+        Field(json_schema_extra={"uniqueItems": True}),
+    ]
     # Tax on subtotal + shipping, in basis points (2000 = 20 %); prices are tax-exclusive.
-    tax_rate_bps: Annotated[int, Field(strict=True, ge=0, le=BPS_DENOMINATOR)] = 0
+    tax_rate_bps: Annotated[int, Field(strict=True, ge=0, le=BPS_DENOMINATOR), WHOLE_NUMBER] = 0
     sales_channel_id: ResourceId
 
 

@@ -69,6 +69,20 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     get_settings.cache_clear()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_rate_limits() -> Iterator[None]:
+    """The suite is one address making hundreds of carts: the shop's per-address limits are off
+    for it (tests/security turns them on where it tests them)."""
+    from core.settings import get_settings
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RATE_LIMIT_CARTS_PER_MINUTE", "0")
+        patch.setenv("RATE_LIMIT_PAYMENT_SESSIONS_PER_MINUTE", "0")
+        get_settings.cache_clear()
+        yield
+    get_settings.cache_clear()
+
+
 @contextmanager
 def fresh_database(server_url: str, name: str) -> Iterator[str]:
     """The URL of a new, empty database `name` on the server (one left over is replaced), dropped after."""

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError
 
 from api.deps import SessionDep, SettingsDep, get_temporal
-from api.errors import RETRY_LATER_RESPONSE, APIError, checkout_pending, not_found, temporal_unavailable
+from api.errors import (
+    RETRY_LATER_RESPONSE,
+    APIError,
+    checkout_pending,
+    combined,
+    error_responses,
+    not_found,
+    refusal,
+    temporal_unavailable,
+)
 from api.metrics import CHECKOUT_COMPLETIONS, PAYMENT_SESSIONS, counted
+from api.request_limits import PAYMENT_SESSIONS as PAYMENT_SESSION_LIMIT
 from api.schemas.orders import CompleteResponse, PaymentSessionOut, PaymentSessionResponse, PlacedOrderOut
 from core.logs import bind_log_context
 from domain.checkout import TERMINAL_STATUSES, CheckoutStatus, CompletionResult, FailureCode
@@ -38,6 +48,17 @@ _CHECKOUT_UNREACHABLE = "The checkout service is not reachable; try again"
 _NO_ANSWER_IN_TIME = (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError)
 
 
+# What the checkout itself may answer: 402 (pay first) or 409 (no order possible), by its code.
+_PAYMENT_MISSING = refusal(
+    "No authorized payment yet", *(code for code in FailureCode if code in _STATUS_FOR_FAILURE)
+)
+_NO_ORDER_POSSIBLE = refusal(
+    "No order is possible for this cart as it is",
+    *(code for code in FailureCode if code not in _STATUS_FOR_FAILURE),
+)
+_CART_NOT_FOUND = refusal("No such cart", "cart_not_found")
+
+
 def cart_error(code: str, message: str) -> APIError:
     """Why the checkout has no order, in the contract's shape: `{"type": "cart", "error": {...}}`."""
     return APIError(_STATUS_FOR_FAILURE.get(code, 409), str(code), message, extra={"type": "cart"})
@@ -46,7 +67,32 @@ def cart_error(code: str, message: str) -> APIError:
 @router.post(
     "/{cart_id}/payment-sessions",
     response_model=PaymentSessionResponse,
-    responses={503: RETRY_LATER_RESPONSE},
+    dependencies=[Depends(PAYMENT_SESSION_LIMIT)],
+    responses={
+        **error_responses(
+            {
+                400: refusal(
+                    "The cart is not ready to pay",
+                    "cart_empty",
+                    "email_required",
+                    "shipping_method_required",
+                    "variant_not_priced",
+                ),
+                402: _PAYMENT_MISSING,
+                404: _CART_NOT_FOUND,
+                409: combined(
+                    refusal(
+                        "The cart cannot be paid as it is",
+                        "cart_completed",
+                        "payment_already_authorized",
+                        "variant_unavailable",
+                    ),
+                    _NO_ORDER_POSSIBLE,
+                ),
+            }
+        ),
+        503: RETRY_LATER_RESPONSE,
+    },
 )
 @counted(PAYMENT_SESSIONS, "created")
 async def create_payment_session(
@@ -83,8 +129,7 @@ async def create_payment_session(
     "/{cart_id}/complete",
     response_model=CompleteResponse,
     responses={
-        402: {"description": "No authorized payment yet"},
-        409: {"description": "No order possible"},
+        **error_responses({402: _PAYMENT_MISSING, 404: _CART_NOT_FOUND, 409: _NO_ORDER_POSSIBLE}),
         503: RETRY_LATER_RESPONSE,
     },
 )

@@ -6,14 +6,18 @@ from typing import Annotated
 from fastapi import APIRouter, Header
 
 from api.deps import SessionDep
-from api.errors import not_found
+from api.errors import error_responses, not_found, refusal
 from api.schemas.orders import OrderOut, OrderResponse
 from models import Order
 
 router = APIRouter(prefix="/store/orders", tags=["orders"])
 
 
-@router.get("/{order_id}", response_model=OrderResponse)
+@router.get(
+    "/{order_id}",
+    response_model=OrderResponse,
+    responses=error_responses({404: refusal("No such order, or not its token", "order_not_found")}),
+)
 async def get_order(
     order_id: str, session: SessionDep, x_order_token: Annotated[str | None, Header()] = None
 ) -> OrderResponse:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import SessionDep
-from api.errors import not_found
+from api.errors import combined, error_responses, not_found, refusal
 from api.schemas.products import ProductListResponse, ProductResponse, RegionView, product_out
 from models import Product, Region
 from services import catalog
@@ -46,7 +46,12 @@ async def _region_view(
     return RegionView(currency_code=region.currency_code, stock=stock)
 
 
-@router.get("/products", response_model=ProductListResponse)
+_REGION_NOT_FOUND = refusal("No such region", "region_not_found")
+
+
+@router.get(
+    "/products", response_model=ProductListResponse, responses=error_responses({404: _REGION_NOT_FOUND})
+)
 async def list_products(
     session: SessionDep,
     region_id: RegionIdQuery = None,
@@ -66,7 +71,13 @@ async def list_products(
     )
 
 
-@router.get("/products/{id_or_handle}", response_model=ProductResponse)
+@router.get(
+    "/products/{id_or_handle}",
+    response_model=ProductResponse,
+    responses=error_responses(
+        {404: combined(refusal("No such (published) product", "product_not_found"), _REGION_NOT_FOUND)}
+    ),
+)
 async def get_product(
     session: SessionDep, id_or_handle: str, region_id: RegionIdQuery = None
 ) -> ProductResponse:

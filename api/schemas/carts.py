@@ -3,16 +3,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, EmailStr, StringConstraints
+from pydantic import BaseModel, StringConstraints
 
-from api.schemas.common import PostalCode, Quantity, RequestModel, ResourceId, ShortText
+from api.schemas.common import Email, PostalCode, Quantity, RequestModel, ResourceId, ShortText
 from domain.pricing import CartTotals, line_subtotal
+from domain.text import Trimmed
 from models import Cart
 
-CountryCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z]{2}$")
-]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()./-]{3,40}$")]
+# Checked as sent (what the schema says), then normalized; a country outside the cart's region
+# is the service's refusal (`country_not_in_region`).
+CountryCode = Annotated[str, StringConstraints(to_lower=True, pattern=r"^[A-Za-z]{2}$")]
+Phone = Annotated[str, Trimmed(pattern=r"^\+?[0-9 ()./-]{3,40}$", max_length=41)]
 
 
 # --- requests ----------------------------------------------------------------------------
@@ -20,7 +21,7 @@ Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0
 
 class CreateCartRequest(RequestModel):
     region_id: ResourceId
-    email: EmailStr | None = None
+    email: Email | None = None
 
 
 class AddLineItemRequest(RequestModel):
@@ -47,7 +48,7 @@ class AddressIn(RequestModel):
 class UpdateCartRequest(RequestModel):
     """Fields left out (or null) keep their current value."""
 
-    email: EmailStr | None = None
+    email: Email | None = None
     shipping_address: AddressIn | None = None
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from domain.text import Handle, Sku, multi_line, single_line
+from domain.text import SINGLE_LINE_NONBLANK_PATTERN, Handle, Sku, multi_line, single_line
 
 
 class Form(BaseModel):
@@ -54,4 +55,23 @@ def test_handles_and_skus_have_a_documented_character_set(field: str, value: str
 def test_the_schema_states_the_rules() -> None:
     carrier = Form.model_json_schema()["properties"]["carrier"]
     assert (carrier["minLength"], carrier["maxLength"]) == (1, 10)
-    assert carrier["pattern"] == r"^[^\x00-\x1f\x7f-\x9f]*$"
+    assert carrier["pattern"] == SINGLE_LINE_NONBLANK_PATTERN
+
+
+@pytest.mark.parametrize(
+    "carrier",
+    ["DHL", " DHL ", "\u00a0DHL", "D H L", "é" * 10, "   ", "\x85DHL", "\x1eDHL", "DHL" + " " * 8, ""],
+)
+def test_the_schema_and_the_model_agree_on_every_value(carrier: str) -> None:
+    """What the pattern and lengths allow is accepted as sent and trimmed; nothing else is."""
+    schema = Form.model_json_schema()["properties"]["carrier"]
+    allowed = (
+        bool(re.match(schema["pattern"], carrier))
+        and schema["minLength"] <= len(carrier) <= schema["maxLength"]
+    )
+    try:
+        assert Form(carrier=carrier).carrier == carrier.strip()
+        accepted = True
+    except ValidationError:
+        accepted = False
+    assert accepted == allowed

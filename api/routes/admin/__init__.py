@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
-from api.errors import ErrorResponse
 from api.routes.admin import (
     api_keys,
     audit_log,
@@ -23,14 +20,9 @@ from api.routes.admin import (
     variants,
 )
 
-# Each route declares its role with a ViewerDep/SupportDep/AdminDep parameter (api.deps);
-# these are that check's answers, in every admin route's OpenAPI responses.
-AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorResponse, "description": "No valid admin key (`unauthorized`)"},
-    403: {"model": ErrorResponse, "description": "The key's role does not allow this (`forbidden`)"},
-}
-
-router = APIRouter(prefix="/admin", tags=["admin"], responses=AUTH_RESPONSES)
+# Each route declares its role with a ViewerDep/SupportDep/AdminDep parameter (api.deps); its
+# 401 and 403 are in the OpenAPI document through api.openapi.
+router = APIRouter(prefix="/admin", tags=["admin"])
 for resource in (
     checkouts,
     orders,

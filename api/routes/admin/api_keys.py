@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import AdminDep, SessionDep
-from api.errors import INVALID_REQUEST, error_responses
+from api.errors import error_responses, refusal
 from api.schemas.admin_access import ApiKeyListResponse, ApiKeyOut, ApiKeyResponse, CreatedApiKeyResponse
 from domain.roles import NewApiKey
 from services import api_keys
@@ -19,8 +19,8 @@ router = APIRouter(tags=["admin: access"])
     status_code=201,
     responses=error_responses(
         {
-            400: INVALID_REQUEST + " (names the system uses are reserved)",
-            409: "The name is taken (`api_key_name_taken`)",
+            400: refusal("The name is one the system writes as an actor", "name_reserved"),
+            409: refusal("The name is taken", "api_key_name_taken"),
         }
     ),
 )
@@ -40,7 +40,7 @@ async def list_keys(principal: AdminDep, session: SessionDep) -> ApiKeyListRespo
 @router.post(
     "/api-keys/{key_id}/revoke",
     response_model=ApiKeyResponse,
-    responses=error_responses({404: "No such key (`api_key_not_found`)"}),
+    responses=error_responses({404: refusal("No such key", "api_key_not_found")}),
 )
 async def revoke_key(principal: AdminDep, session: SessionDep, key_id: str) -> ApiKeyResponse:
     """Revoke the key: refused (401) from its next request on. Revoking it again changes nothing."""

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from temporalio.service import RPCError
 
 from api.deps import SessionDep, SettingsDep, ViewerDep, get_temporal
-from api.errors import APIError, not_found
+from api.errors import APIError, error_responses, not_found, refusal
 from core.settings import Settings
 from domain.checkout import CheckoutState
 from models import Checkout
@@ -88,7 +88,11 @@ async def list_checkouts(
     return CheckoutList(checkouts=[_checkout_out(settings, c) for c in await session.scalars(query)])
 
 
-@router.get("/checkouts/{payment_intent_id}", response_model=CheckoutDetail)
+@router.get(
+    "/checkouts/{payment_intent_id}",
+    response_model=CheckoutDetail,
+    responses=error_responses({404: refusal("No such checkout", "checkout_not_found")}),
+)
 async def get_checkout(
     payment_intent_id: str, principal: ViewerDep, request: Request, session: SessionDep, settings: SettingsDep
 ) -> CheckoutDetail:

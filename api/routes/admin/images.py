@@ -12,7 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter, UploadFile
 
 from api.deps import AdminDep, MediaDep, SessionDep, SettingsDep
-from api.errors import INVALID_REQUEST, APIError, error_responses
+from api.errors import APIError, error_responses, refusal
 from api.schemas.admin_catalog import ImageResponse
 from api.schemas.products import ImageOut
 from core.media import identify_image
@@ -28,11 +28,13 @@ router = APIRouter(tags=["admin: catalog"])
     status_code=201,
     responses=error_responses(
         {
-            400: INVALID_REQUEST + " (the multipart field `file` is required)",
-            404: "No such product (`product_not_found`)",
-            413: "Larger than MEDIA_MAX_UPLOAD_BYTES (`image_too_large`)",
-            415: "Not a PNG, JPEG, WebP or GIF image (`unsupported_image_type`), or not the type it was"
-            " sent as (`image_type_mismatch`)",
+            404: refusal("No such product", "product_not_found"),
+            413: refusal("The image is larger than MEDIA_MAX_UPLOAD_BYTES", "image_too_large"),
+            415: refusal(
+                "Not a PNG, JPEG, WebP or GIF image, or not the type it was sent as",
+                "unsupported_image_type",
+                "image_type_mismatch",
+            ),
         }
     ),
 )
@@ -71,7 +73,7 @@ async def upload_image(
 @router.delete(
     "/images/{image_id}",
     response_model=ImageResponse,
-    responses=error_responses({404: "No such image (`image_not_found`)"}),
+    responses=error_responses({404: refusal("No such image", "image_not_found")}),
 )
 async def delete_image(
     principal: AdminDep, session: SessionDep, media: MediaDep, image_id: str

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import AdminDep, SessionDep, ViewerDep
-from api.errors import INVALID_REQUEST, error_responses
+from api.errors import error_responses, refusal
 from api.schemas.admin_catalog import (
     AdjustmentListResponse,
     AdjustmentOut,
@@ -26,13 +26,12 @@ from services import inventory
 
 router = APIRouter(tags=["admin: inventory"])
 
-_NOT_FOUND = {404: "No such inventory level (`inventory_level_not_found`)"}
+_NOT_FOUND = {404: refusal("No such inventory level", "inventory_level_not_found")}
 
 
 @router.get(
     "/inventory-levels",
     response_model=InventoryLevelListResponse,
-    responses=error_responses({400: INVALID_REQUEST}),
 )
 async def list_levels(
     principal: ViewerDep,
@@ -65,9 +64,8 @@ async def list_levels(
     status_code=201,
     responses=error_responses(
         {
-            400: INVALID_REQUEST,
-            404: "No such variant or location (`variant_not_found`, `stock_location_not_found`)",
-            409: "The variant has a level at this location already (`inventory_level_exists`)",
+            404: refusal("No such variant or location", "variant_not_found", "stock_location_not_found"),
+            409: refusal("The variant has a level at this location already", "inventory_level_exists"),
         }
     ),
 )
@@ -95,10 +93,11 @@ async def get_level(principal: ViewerDep, session: SessionDep, level_id: str) ->
     response_model=InventoryLevelResponse,
     responses=error_responses(
         {
-            400: INVALID_REQUEST,
             **_NOT_FOUND,
-            409: "Backorders cannot be turned off while fewer units are stocked than reserved"
-            " (`insufficient_stock`)",
+            409: refusal(
+                "Backorders cannot be turned off while fewer units are stocked than reserved",
+                "insufficient_stock",
+            ),
         }
     ),
 )
@@ -117,10 +116,11 @@ async def set_backorder(
     status_code=201,
     responses=error_responses(
         {
-            400: INVALID_REQUEST + "; `quantity_limit_exceeded` beyond the largest stock a level holds",
+            400: refusal("Beyond the largest stock a level holds", "quantity_limit_exceeded"),
             **_NOT_FOUND,
-            409: "Below what checkouts hold, and backorders are off (`insufficient_stock`):"
-            " nothing is written",
+            409: refusal(
+                "Below what checkouts hold, and backorders are off: nothing is written", "insufficient_stock"
+            ),
         }
     ),
 )

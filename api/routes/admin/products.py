@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import AdminDep, SessionDep, ViewerDep
-from api.errors import INVALID_REQUEST, error_responses
+from api.errors import RULES, combined, error_responses, refusal
 from api.routes.products import MAX_LIMIT, MAX_OFFSET, SearchQuery
 from api.schemas.admin_catalog import AdminProductListResponse, AdminProductOut, AdminProductResponse
 from domain.catalog import NewProduct, ProductChanges, ProductStatus
@@ -17,7 +17,7 @@ from services import products
 
 router = APIRouter(tags=["admin: catalog"])
 
-_NOT_FOUND = {404: "No such product (`product_not_found`)"}
+_NOT_FOUND = {404: refusal("No such product", "product_not_found")}
 
 
 async def product_response(session: AsyncSession, product: Product) -> AdminProductResponse:
@@ -33,9 +33,9 @@ async def product_response(session: AsyncSession, product: Product) -> AdminProd
     status_code=201,
     responses=error_responses(
         {
-            400: INVALID_REQUEST + "; `handle_required` when no handle can be made from the title",
-            404: "An inventory entry names an unknown location (`stock_location_not_found`)",
-            409: "The handle or a SKU is taken (`handle_taken`, `sku_taken`): nothing is written",
+            400: combined(refusal("No handle can be made from the title", "handle_required"), RULES),
+            404: refusal("An inventory entry names an unknown location", "stock_location_not_found"),
+            409: refusal("The handle or a SKU is taken: nothing is written", "handle_taken", "sku_taken"),
         }
     ),
 )
@@ -46,9 +46,7 @@ async def create_product(principal: AdminDep, session: SessionDep, body: NewProd
         return await product_response(session, product)
 
 
-@router.get(
-    "/products", response_model=AdminProductListResponse, responses=error_responses({400: INVALID_REQUEST})
-)
+@router.get("/products", response_model=AdminProductListResponse)
 async def list_products(
     principal: ViewerDep,
     session: SessionDep,
@@ -82,10 +80,12 @@ async def get_product(principal: ViewerDep, session: SessionDep, product_id: str
     response_model=AdminProductResponse,
     responses=error_responses(
         {
-            400: INVALID_REQUEST,
             **_NOT_FOUND,
-            409: "The handle is taken (`handle_taken`), or the status cannot follow the current one"
-            " (`invalid_status_transition`)",
+            409: refusal(
+                "The handle is taken, or the status cannot follow the current one",
+                "handle_taken",
+                "invalid_status_transition",
+            ),
         }
     ),
 )

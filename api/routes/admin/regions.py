@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import AdminDep, SessionDep, ViewerDep
-from api.errors import INVALID_REQUEST, error_responses
+from api.errors import RULES, error_responses, refusal
 from api.schemas.admin_setup import AdminRegionListResponse, AdminRegionOut, AdminRegionResponse
 from domain.setup import NewRegion
 from services import catalog, setup
@@ -26,10 +26,11 @@ async def list_regions(principal: ViewerDep, session: SessionDep) -> AdminRegion
     status_code=201,
     responses=error_responses(
         {
-            400: INVALID_REQUEST + " (unknown currency or country codes among them)",
-            404: "No such sales channel (`sales_channel_not_found`)",
-            409: "The name is taken (`region_name_taken`), or a country is in another region"
-            " (`country_taken`)",
+            400: RULES,
+            404: refusal("No such sales channel", "sales_channel_not_found"),
+            409: refusal(
+                "The name is taken, or a country is in another region", "region_name_taken", "country_taken"
+            ),
         }
     ),
 )

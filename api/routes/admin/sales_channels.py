@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import AdminDep, SessionDep, ViewerDep
-from api.errors import INVALID_REQUEST, error_responses
+from api.errors import error_responses, refusal
 from api.schemas.admin_setup import (
     ChannelLocationResponse,
     SalesChannelListResponse,
@@ -18,7 +18,7 @@ from services import setup
 
 router = APIRouter(tags=["admin: setup"])
 
-_NOT_FOUND = {404: "No such sales channel (`sales_channel_not_found`)"}
+_NOT_FOUND = {404: refusal("No such sales channel", "sales_channel_not_found")}
 
 
 @router.get("/sales-channels", response_model=SalesChannelListResponse)
@@ -35,7 +35,7 @@ async def list_sales_channels(principal: ViewerDep, session: SessionDep) -> Sale
     "/sales-channels",
     response_model=SalesChannelResponse,
     status_code=201,
-    responses=error_responses({400: INVALID_REQUEST, 409: "The name is taken (`sales_channel_name_taken`)"}),
+    responses=error_responses({409: refusal("The name is taken", "sales_channel_name_taken")}),
 )
 async def create_sales_channel(
     principal: AdminDep, session: SessionDep, body: NewSalesChannel
@@ -63,8 +63,9 @@ async def get_channel_location(
     response_model=ChannelLocationResponse,
     responses=error_responses(
         {
-            400: INVALID_REQUEST,
-            404: "No such channel or location (`sales_channel_not_found`, `stock_location_not_found`)",
+            404: refusal(
+                "No such channel or location", "sales_channel_not_found", "stock_location_not_found"
+            ),
         }
     ),
 )

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import AdminDep, SessionDep, ViewerDep
-from api.errors import INVALID_REQUEST, error_responses
+from api.errors import error_responses, refusal
 from api.schemas.admin_setup import (
     AdminShippingOptionListResponse,
     AdminShippingOptionOut,
@@ -22,7 +22,6 @@ router = APIRouter(tags=["admin: setup"])
 @router.get(
     "/shipping-options",
     response_model=AdminShippingOptionListResponse,
-    responses=error_responses({400: INVALID_REQUEST}),
 )
 async def list_shipping_options(
     principal: ViewerDep, session: SessionDep, region_id: Annotated[str | None, Query(max_length=64)] = None
@@ -37,9 +36,9 @@ async def list_shipping_options(
     status_code=201,
     responses=error_responses(
         {
-            400: INVALID_REQUEST + "; `invalid_amount` when the region's currency cannot be charged so",
-            404: "No such region (`region_not_found`)",
-            409: "The region has an option of this name (`shipping_option_name_taken`)",
+            400: refusal("The region's currency cannot be charged in this amount", "invalid_amount"),
+            404: refusal("No such region", "region_not_found"),
+            409: refusal("The region has an option of this name", "shipping_option_name_taken"),
         }
     ),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import AdminDep, SessionDep, ViewerDep
-from api.errors import INVALID_REQUEST, error_responses
+from api.errors import error_responses, refusal
 from api.schemas.admin_setup import StockLocationListResponse, StockLocationOut, StockLocationResponse
 from domain.setup import NewStockLocation
 from services import setup
@@ -26,7 +26,7 @@ async def list_stock_locations(principal: ViewerDep, session: SessionDep) -> Sto
     "/stock-locations",
     response_model=StockLocationResponse,
     status_code=201,
-    responses=error_responses({400: INVALID_REQUEST, 409: "The name is taken (`stock_location_name_taken`)"}),
+    responses=error_responses({409: refusal("The name is taken", "stock_location_name_taken")}),
 )
 async def create_stock_location(
     principal: AdminDep, session: SessionDep, body: NewStockLocation

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import AdminDep, SessionDep
-from api.errors import INVALID_REQUEST, error_responses
+from api.errors import RULES, combined, error_responses, refusal
 from api.schemas.admin_catalog import AdminVariantOut, AdminVariantResponse
 from api.schemas.products import option_ranks
 from domain.catalog import NewVariant, VariantChanges
@@ -15,7 +15,7 @@ from services import inventory, products
 
 router = APIRouter(tags=["admin: catalog"])
 
-_NOT_FOUND = {404: "No such (live) variant (`variant_not_found`)"}
+_NOT_FOUND = {404: refusal("No such (live) variant", "variant_not_found")}
 
 
 async def _variant_response(session: AsyncSession, variant: ProductVariant) -> AdminVariantResponse:
@@ -30,10 +30,13 @@ async def _variant_response(session: AsyncSession, variant: ProductVariant) -> A
     status_code=201,
     responses=error_responses(
         {
-            400: INVALID_REQUEST + "; `variant_options_mismatch` when the options are not the product's",
-            404: "No such product or location (`product_not_found`, `stock_location_not_found`)",
-            409: "The SKU is taken (`sku_taken`) or another variant has these options"
-            " (`variant_options_taken`): nothing is written",
+            400: combined(refusal("The options are not the product's", "variant_options_mismatch"), RULES),
+            404: refusal("No such product or location", "product_not_found", "stock_location_not_found"),
+            409: refusal(
+                "The SKU is taken or another variant has these options: nothing is written",
+                "sku_taken",
+                "variant_options_taken",
+            ),
         }
     ),
 )
@@ -50,7 +53,7 @@ async def add_variant(
     "/variants/{variant_id}",
     response_model=AdminVariantResponse,
     responses=error_responses(
-        {400: INVALID_REQUEST, **_NOT_FOUND, 409: "The SKU is taken (`sku_taken`): nothing is written"}
+        {400: RULES, **_NOT_FOUND, 409: refusal("The SKU is taken: nothing is written", "sku_taken")}
     ),
 )
 async def update_variant(
