@@ -186,6 +186,8 @@ class Stack:
             "TEMPORAL_METRICS_PORT": str(metrics),
             "LOCALSTRIPE_PORT": str(stripe),
             "LOCAL_MEDIA_DIR": str(self.work_dir / "media"),
+            # Off: the default port is fixed, and a make dev on this machine may hold it.
+            "WORKER_METRICS_PORT": "0",
             "PYTHONUNBUFFERED": "1",
         }
         env |= self.settings

@@ -59,7 +59,7 @@ def figures(report: dict[str, object]) -> list[str]:
 async def run(args: argparse.Namespace) -> int:
     work_dir = Path(tempfile.mkdtemp(prefix="gt-fuzz-"))
     # The worker's SDK metrics off: their fixed port may be another stack's (`make dev`, a bench).
-    stack = Stack(work_dir=work_dir, say=_say, settings=NO_RATE_LIMITS | {"WORKER_METRICS_PORT": "0"})
+    stack = Stack(work_dir=work_dir, say=_say, settings=NO_RATE_LIMITS)
     try:
         try:
             await stack.start()

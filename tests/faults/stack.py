@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from benchmarks.stack import NO_RATE_LIMITS
 from core.db import normalize_database_url
 from core.settings import Settings
 from devstack import fakestripe, temporal
@@ -237,6 +238,8 @@ async def start_fault_stack(directory: Path) -> FaultStack:
             "LOCAL_MEDIA_DIR": str(directory / "media"),
             # No fixed port: another stack on this machine may hold the default one.
             "WORKER_METRICS_PORT": "0",
+            # One address sends every shopper's requests.
+            **NO_RATE_LIMITS,
             "PYTHONUNBUFFERED": "1",
         }
     )
