@@ -15,16 +15,17 @@ from models import Fulfillment, FulfillmentItem
 from services.errors import ServiceError
 from services.orders import load_snapshot, lock_order, record_event, refresh_statuses, refusals
 
+# The request ID of the one fulfillment a legacy FulfillmentWorkflow records (and migration 0004's).
+LEGACY_REQUEST_ID = "legacy"
 
-async def ship(
-    session: AsyncSession, order_id: str, request: ShipRequest
-) -> tuple[Fulfillment, OrderSnapshot]:
+
+async def ship(session: AsyncSession, request: ShipRequest) -> tuple[Fulfillment, OrderSnapshot]:
     """One fulfillment with its items, the items' shipped counters, the statuses and the timeline.
 
     Idempotent by the request ID: a repeat returns the fulfillment it made. The CHECK on the
     counters (shipped <= quantity) refuses what a racing writer could still get wrong.
     """
-    order = await lock_order(session, order_id)
+    order = await lock_order(session, request.order_id)
     existing = await session.scalar(
         select(Fulfillment).where(
             Fulfillment.order_id == order.id, Fulfillment.request_id == request.request_id
@@ -67,10 +68,10 @@ async def ship(
     return fulfillment, await refresh_statuses(session, order)
 
 
-async def ship_rest_once(session: AsyncSession, order_id: str, request: ShipRequest) -> Fulfillment | None:
+async def ship_rest_once(session: AsyncSession, request: ShipRequest) -> Fulfillment | None:
     """For the legacy FulfillmentWorkflow: ship what remains, or nothing if the order moved on."""
     try:
-        fulfillment, _ = await ship(session, order_id, request)
+        fulfillment, _ = await ship(session, request)
     except ServiceError:
         return None  # shipped, canceled or not paid: there is nothing left for it to ship
     return fulfillment

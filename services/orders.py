@@ -417,17 +417,17 @@ async def refresh_statuses(session: AsyncSession, order: Order, *, voided: bool 
 
 
 async def cancel_order(
-    session: AsyncSession, request: CancelRequest, order_id: str, *, voided: bool
+    session: AsyncSession, request: CancelRequest, *, voided: bool, capture_failure: str | None = None
 ) -> OrderSnapshot:
     """The order canceled, every unshipped unit back where it left, in one transaction. Idempotent.
 
     The money has been dealt with before (the authorization voided: `voided`, or the captured
     amount refunded); nothing that shipped can be canceled (409 `order_fulfilled`).
     """
-    order = await lock_order(session, order_id)
+    order = await lock_order(session, request.order_id)
     with refusals():
-        if not check_cancel(await load_snapshot(session, order_id, order=order), request):
-            return await load_snapshot(session, order_id, order=order)
+        if not check_cancel(await load_snapshot(session, order.id, order=order), request):
+            return await load_snapshot(session, order.id, order=order)
     location_id = order.stock_location_id or await inventory.location_for_channel(
         session, order.sales_channel_id
     )
@@ -440,6 +440,15 @@ async def cancel_order(
         actor=request.actor,
         reference=f"{order.id}:cancel",
     )
+    if capture_failure is not None:
+        await record_event(
+            session,
+            order.id,
+            OrderEventType.CAPTURE_FAILED,
+            actor=request.actor,
+            dedupe_key=f"{order.id}:capture-failed",
+            data={"message": capture_failure},
+        )
     order.status = transition(OrderStatus(order.status), OrderStatus.CANCELED)
     order.canceled_at = datetime.now(UTC)
     if voided:

@@ -47,14 +47,12 @@ _STATUS_OF_STRIPE = {
 _NO_MONEY = frozenset({RefundStatus.FAILED, RefundStatus.CANCELED})
 
 
-async def reserve(
-    session: AsyncSession, order_id: str, request: RefundRequest
-) -> tuple[Refund, OrderSnapshot]:
+async def reserve(session: AsyncSession, request: RefundRequest) -> tuple[Refund, OrderSnapshot]:
     """The `requested` refund for this request, or the one an earlier attempt with its key made.
 
     The same request ID with another body is refused (409 `idempotency_key_reused`).
     """
-    order = await lock_order(session, order_id)
+    order = await lock_order(session, request.order_id)
     key = order_refund_idempotency_key(order.id, request.request_id)
     existing = await session.scalar(select(Refund).where(Refund.idempotency_key == key))
     if existing is not None:
@@ -133,12 +131,18 @@ async def record_refused(
 
 
 async def record_stripe_refund(
-    session: AsyncSession, order_id: str, refund_id: str, stripe: StripeRefund
+    session: AsyncSession,
+    order_id: str,
+    refund_id: str,
+    *,
+    stripe_refund_id: str,
+    stripe_status: str,
+    failure_reason: str | None,
 ) -> OrderSnapshot:
     """Our refund as Stripe made it: its ID, its status and its transactions."""
     order = await lock_order(session, order_id)
     refund = await get_refund(session, order.id, refund_id)
-    await _apply(session, order, refund, stripe)
+    await _apply(session, order, refund, stripe_refund_id, stripe_status, failure_reason)
     return await refresh_statuses(session, order)
 
 
@@ -161,7 +165,7 @@ async def reconcile(
         if refund is None:
             refund = await _outside_refund(session, order, stripe)
             emails.append(EmailRequest(order_id=order.id, kind=EmailKind.REFUND, subject_id=refund.id))
-        await _apply(session, order, refund, stripe)
+        await _apply(session, order, refund, stripe.id, stripe.status, stripe.failure_reason)
     return emails
 
 
@@ -189,14 +193,23 @@ async def _outside_refund(session: AsyncSession, order: Order, stripe: StripeRef
     return refund
 
 
-async def _apply(session: AsyncSession, order: Order, refund: Refund, stripe: StripeRefund) -> None:
+async def _apply(
+    session: AsyncSession,
+    order: Order,
+    refund: Refund,
+    stripe_refund_id: str,
+    stripe_status: str,
+    failure_reason: str | None,
+) -> None:
     """Stripe's view of one refund: its ID, status, and the transactions that follow from it."""
-    status = _STATUS_OF_STRIPE.get(stripe.status, RefundStatus.PENDING)
+    status = _STATUS_OF_STRIPE.get(stripe_status, RefundStatus.PENDING)
     previous = RefundStatus(refund.status)
+    if previous in _NO_MONEY and refund.stripe_refund_id is not None:
+        return  # final: its transaction and its reversal are written
     if refund.stripe_refund_id is None:
-        refund.stripe_refund_id = stripe.id
+        refund.stripe_refund_id = stripe_refund_id
     # Stripe made it: the money left the balance (a refund transaction) ...
-    await record_transaction(session, order, TransactionReference.REFUND, stripe.id, -refund.amount)
+    await record_transaction(session, order, TransactionReference.REFUND, stripe_refund_id, -refund.amount)
     if status in REFUND_MONEY_SENT and previous not in REFUND_MONEY_SENT:
         refund.status = transition(previous, status)
         await record_event(
@@ -205,19 +218,17 @@ async def _apply(session: AsyncSession, order: Order, refund: Refund, stripe: St
             OrderEventType.REFUND_SUCCEEDED,
             actor=refund.actor,
             dedupe_key=f"{refund.id}:succeeded",
-            data={"refund_id": refund.id, "amount": refund.amount, "stripe_refund_id": stripe.id},
+            data={"refund_id": refund.id, "amount": refund.amount, "stripe_refund_id": stripe_refund_id},
         )
     elif status in REFUND_MONEY_SENT:
         refund.status = transition(previous, status)
     # ... and if it failed, came back (a reversal): shown on the order with Stripe's reason.
     if status in _NO_MONEY:
         await record_transaction(
-            session, order, TransactionReference.REFUND_REVERSAL, stripe.id, refund.amount
+            session, order, TransactionReference.REFUND_REVERSAL, stripe_refund_id, refund.amount
         )
         if previous not in _NO_MONEY:
-            await _fail(
-                session, order, refund, stripe.failure_reason or status, actor=STRIPE_ACTOR, to=status
-            )
+            await _fail(session, order, refund, failure_reason or status, actor=STRIPE_ACTOR, to=status)
     await session.flush()
 
 

@@ -52,10 +52,8 @@ async def _locked_return(session: AsyncSession, order: Order, return_id: str) ->
     return found
 
 
-async def request_return(
-    session: AsyncSession, order_id: str, request: ReturnRequest
-) -> tuple[Return, OrderSnapshot]:
-    order = await lock_order(session, order_id)
+async def request_return(session: AsyncSession, request: ReturnRequest) -> tuple[Return, OrderSnapshot]:
+    order = await lock_order(session, request.order_id)
     existing = await session.scalar(
         select(Return).where(Return.order_id == order.id, Return.request_id == request.request_id)
     )
@@ -91,14 +89,14 @@ async def request_return(
 
 
 async def receive_return(
-    session: AsyncSession, order_id: str, request: ReceiveReturnRequest
+    session: AsyncSession, request: ReceiveReturnRequest
 ) -> tuple[Return, dict[str, int], OrderSnapshot]:
     """The return received: what came back counted, what is restocked back on the shelf.
 
     Returns the return, the units received per order item (what its refund is computed from)
     and the order. Received again: the same answer.
     """
-    order = await lock_order(session, order_id)
+    order = await lock_order(session, request.order_id)
     received_return = await _locked_return(session, order, request.return_id)
     if received_return.status == ReturnStatus.RECEIVED:
         received = {line.order_item_id: line.received_quantity for line in received_return.items}
@@ -140,10 +138,8 @@ async def receive_return(
     return received_return, received, await refresh_statuses(session, order)
 
 
-async def cancel_return(
-    session: AsyncSession, order_id: str, request: CancelReturnRequest
-) -> tuple[Return, OrderSnapshot]:
-    order = await lock_order(session, order_id)
+async def cancel_return(session: AsyncSession, request: CancelReturnRequest) -> tuple[Return, OrderSnapshot]:
+    order = await lock_order(session, request.order_id)
     canceled = await _locked_return(session, order, request.return_id)
     if canceled.status == ReturnStatus.CANCELED:
         return canceled, await load_snapshot(session, order.id, order=order)

@@ -72,6 +72,7 @@ class ReceivedItem(ItemQuantity):
 
 
 class ShipRequest(BaseModel):
+    order_id: str
     request_id: str
     actor: str
     carrier: Annotated[str, single_line(100)]
@@ -80,12 +81,14 @@ class ShipRequest(BaseModel):
 
 
 class CancelRequest(BaseModel):
+    order_id: str
     request_id: str
     actor: str
     reason: Annotated[str, multi_line(500)] | None = None
 
 
 class RefundRequest(BaseModel):
+    order_id: str
     request_id: str  # the Idempotency-Key (or the operation's own ID for a cancel or a return)
     fingerprint: str  # hash of the canonical request body: tells a replay from a reused key
     actor: str
@@ -99,6 +102,7 @@ class RefundRequest(BaseModel):
 
 
 class ReturnRequest(BaseModel):
+    order_id: str
     request_id: str
     actor: str
     items: list[ItemQuantity]
@@ -106,6 +110,7 @@ class ReturnRequest(BaseModel):
 
 
 class ReceiveReturnRequest(BaseModel):
+    order_id: str
     request_id: str
     actor: str
     return_id: str
@@ -114,6 +119,7 @@ class ReceiveReturnRequest(BaseModel):
 
 
 class CancelReturnRequest(BaseModel):
+    order_id: str
     request_id: str
     actor: str
     return_id: str

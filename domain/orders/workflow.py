@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
-from domain.orders.operations import OperationOutcome
+from domain.orders.operations import CancelRequest, OperationOutcome
 from domain.orders.snapshot import OrderSnapshot
 
 ORDER_WORKFLOW = "OrderWorkflow"
@@ -46,6 +46,8 @@ class OrderWorkflowInput(BaseModel):
     # From settings, fixed when the run starts; None: the loading activity gives the worker's.
     return_window_days: int | None = None
     dispute_window_days: int | None = None
+    # A run continues-as-new once its history has this many events (or Temporal suggests it).
+    continue_as_new_after: int = 4_000
     carried: CarriedState | None = None
 
 
@@ -86,19 +88,33 @@ class Applied(BaseModel):
     fulfillment_id: str | None = None
     refund_id: str | None = None
     return_id: str | None = None
-    # Set when the activity found the operation refused (e.g. Stripe refused the refund).
+    # A received return's units per order item (what its refund is computed from).
+    received: dict[str, int] = {}
+
+
+class RefundRef(BaseModel):
+    order_id: str
+    refund_id: str
+
+
+class StripeRefundOutcome(BaseModel):
+    """What Stripe answered to our refund: made (as it holds it now) or refused (a code and message)."""
+
+    order_id: str
+    refund_id: str
+    stripe_refund_id: str | None = None
+    stripe_status: str | None = None
+    failure_reason: str | None = None
     refusal_code: str | None = None
     refusal_message: str | None = None
 
 
-class StripeRefundOutcome(BaseModel):
-    """What Stripe answered to our refund: created (with its status) or refused (with a code)."""
-
-    refund_id: str
-    stripe_refund_id: str | None = None
-    status: str | None = None
-    failure_code: str | None = None
-    failure_message: str | None = None
+class CancelOrderStep(BaseModel):
+    request: CancelRequest
+    # The authorization was voided (no money moved), rather than the captured amount refunded.
+    voided: bool
+    # Set when the checkout cancels because Stripe refused the capture (shown on the timeline).
+    capture_failure: str | None = None
 
 
 class SyncResult(BaseModel):
