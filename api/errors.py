@@ -73,7 +73,38 @@ STATUS_BY_CODE: dict[str, int] = {
     "cart_completed": 409,
     "insufficient_inventory": 409,
     "payment_already_authorized": 409,
+    # After the order (domain.orders.operations, services/, Stripe's refusals of a refund)
+    "order_not_found": 404,
+    "return_not_found": 404,
+    "refund_not_found": 404,
+    "order_not_paid": 409,
+    "order_canceled": 409,
+    "order_fulfilled": 409,
+    "order_disputed": 409,
+    "already_shipped": 409,
+    "shipment_exceeds_unshipped": 409,
+    "refund_exceeds_refundable": 409,
+    "item_already_refunded": 409,
+    "shipping_already_refunded": 409,
+    "return_exceeds_shipped": 409,
+    "return_exceeds_requested": 409,
+    "return_not_open": 409,
+    "idempotency_key_reused": 409,
+    "charge_disputed": 409,
+    "charge_already_refunded": 409,
+    "amount_too_large": 409,
+    "refund_refused": 409,
+    "operation_pending": 503,
 }
+
+# Seconds a client should wait before repeating a request refused with this code.
+RETRY_AFTER_BY_CODE: dict[str, int] = {"operation_pending": 5}
+
+
+def error_responses(by_status: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for a route's errors: each status with the error model and its codes."""
+    return {status: {"model": ErrorResponse, "description": codes} for status, codes in by_status.items()}
+
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -108,7 +139,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
         status_code = STATUS_BY_CODE.get(exc.code, 400)
-        return _error_response(status_code, exc.code, exc.message, details=exc.details, extra=exc.extra)
+        response = _error_response(status_code, exc.code, exc.message, details=exc.details, extra=exc.extra)
+        if exc.code in RETRY_AFTER_BY_CODE:
+            response.headers["Retry-After"] = str(RETRY_AFTER_BY_CODE[exc.code])
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     order_return_window_days: int = Field(default=30, ge=0)
     order_dispute_window_days: int = Field(default=120, ge=0)
     shop_notification_email: str = "shop@gracestowel.example"
+    # How long an admin operation on an order waits for its workflow before answering 503.
+    order_operation_wait_seconds: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_outside_dev(self) -> Self:

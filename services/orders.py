@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.settings import Settings
 from domain.checkout import CheckoutRecord, FailureCode, PaymentIntentSnapshot
 from domain.ids import new_id
 from domain.money import to_stripe_amount
@@ -37,6 +38,7 @@ from domain.orders.statuses import (
     payment_status_of,
     transition,
 )
+from domain.orders.workflow import OrderWorkflowInput
 from models import (
     Checkout,
     Dispute,
@@ -225,6 +227,18 @@ async def record_transaction(
     )
 
 
+def workflow_start(settings: Settings, snapshot: OrderSnapshot) -> OrderWorkflowInput:
+    """How the order's workflow starts when an operation or event finds none running: with the
+    order as it is now and the windows of today's settings."""
+    return OrderWorkflowInput(
+        order_id=snapshot.order_id,
+        payment_intent_id=snapshot.payment_intent_id,
+        snapshot=snapshot,
+        return_window_days=settings.order_return_window_days,
+        dispute_window_days=settings.order_dispute_window_days,
+    )
+
+
 # --- the order as its workflow sees it ----------------------------------------------------------
 
 
@@ -256,6 +270,10 @@ class Money:
     refunded: int
     reserved: int
     captured_at: datetime | None
+
+    @property
+    def refundable(self) -> int:
+        return max(self.paid - self.refunded - self.reserved, 0)
 
 
 async def order_money(session: AsyncSession, order_id: str) -> Money:

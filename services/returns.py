@@ -26,6 +26,7 @@ from domain.orders.snapshot import OrderSnapshot
 from domain.orders.statuses import ReturnStatus, transition
 from models import Order, Return, ReturnItem, StockChangeReason
 from services import inventory
+from services.catalog import is_plausible_key
 from services.errors import ServiceError
 from services.orders import load_snapshot, lock_order, record_event, refresh_statuses, refusals
 
@@ -35,7 +36,7 @@ class ReturnNotFound(ServiceError):
 
 
 async def get_return(session: AsyncSession, return_id: str) -> Return:
-    found = await session.get(Return, return_id)
+    found = await session.get(Return, return_id) if is_plausible_key(return_id) else None
     if found is None:
         raise ReturnNotFound(f"Return {return_id!r} was not found")
     return found

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.errors import ErrorResponse
-from api.routes.admin import checkouts, orders, outbox
+from api.routes.admin import checkouts, orders, outbox, returns
 
 # Each route declares its role with a ViewerDep/SupportDep/AdminDep parameter (api.deps);
 # these are that check's answers, in every admin route's OpenAPI responses.
@@ -17,5 +17,5 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses=AUTH_RESPONSES)
-for resource in (checkouts, orders, outbox):
+for resource in (checkouts, orders, outbox, returns):
     router.include_router(resource.router)

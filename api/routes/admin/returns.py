@@ -1,0 +1,85 @@
+"""Admin API: a return received (restocked as told, refunded unless told not to) or canceled."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import SessionDep, SettingsDep, SupportDep, TemporalDep
+from api.errors import error_responses
+from api.routes.admin.orders import IdempotencyKey, operate, order_view, return_in
+from api.schemas.admin_orders import ReceiveReturnIn, ReturnResponse
+from domain.ids import new_id
+from domain.orders.operations import CancelReturnRequest, ReceiveReturnRequest
+from domain.orders.statuses import ReturnStatus
+from domain.orders.workflow import CANCEL_RETURN_UPDATE, RECEIVE_RETURN_UPDATE
+from services import orders, returns
+
+router = APIRouter()
+
+_RESPONSES = {404: "`return_not_found`", 503: "`operation_pending`, `temporal_unavailable`"}
+
+
+@router.post(
+    "/returns/{return_id}/receive",
+    response_model=ReturnResponse,
+    responses=error_responses(
+        {
+            **_RESPONSES,
+            400: "`invalid_request`, `order_item_not_found` (not part of the return)",
+            409: "`return_not_open` (canceled), `return_exceeds_requested`",
+        }
+    ),
+)
+async def receive_return(
+    return_id: str,
+    body: ReceiveReturnIn,
+    principal: SupportDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    temporal: TemporalDep,
+    idempotency_key: IdempotencyKey = None,
+) -> ReturnResponse:
+    """The parcel came back: its units counted, restocked where `restock`; received again: the same."""
+    found = await returns.get_return(session, return_id)
+    order_id = found.order_id
+    if found.status != ReturnStatus.RECEIVED:
+        request_id = idempotency_key or new_id("receive")
+        request = ReceiveReturnRequest(
+            order_id=order_id,
+            request_id=request_id,
+            actor=principal.name,
+            return_id=found.id,
+            items=body.items,
+            refund=body.refund,
+        )
+        order = await orders.get_order(session, order_id)
+        await operate(
+            session, settings, temporal, order, RECEIVE_RETURN_UPDATE, request, update_id=request_id
+        )
+    return ReturnResponse(return_=return_in(await order_view(session, order_id), return_id))
+
+
+@router.post(
+    "/returns/{return_id}/cancel",
+    response_model=ReturnResponse,
+    responses=error_responses({**_RESPONSES, 409: "`return_not_open` (received already)"}),
+)
+async def cancel_return(
+    return_id: str,
+    principal: SupportDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    temporal: TemporalDep,
+    idempotency_key: IdempotencyKey = None,
+) -> ReturnResponse:
+    """The customer will not send it after all; canceled again: the same answer."""
+    found = await returns.get_return(session, return_id)
+    order_id = found.order_id
+    if found.status != ReturnStatus.CANCELED:
+        request_id = idempotency_key or new_id("cancelret")
+        request = CancelReturnRequest(
+            order_id=order_id, request_id=request_id, actor=principal.name, return_id=found.id
+        )
+        order = await orders.get_order(session, order_id)
+        await operate(session, settings, temporal, order, CANCEL_RETURN_UPDATE, request, update_id=request_id)
+    return ReturnResponse(return_=return_in(await order_view(session, order_id), return_id))
