@@ -11,7 +11,18 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from api.errors import install_error_handlers
-from api.routes import admin, carts, checkout, health, orders, products, regions, shipping, webhooks
+from api.routes import (
+    admin,
+    carts,
+    checkout,
+    health,
+    orders,
+    products,
+    regions,
+    shipping,
+    storefront,
+    webhooks,
+)
 from core.db import get_engine
 from core.media import LocalMediaStore, media_store_from
 from core.settings import get_settings
@@ -45,8 +56,9 @@ def create_app() -> FastAPI:
     # The Temporal client connects on first use (api.deps.get_temporal); tests may inject one.
     app.state.temporal = None
     install_error_handlers(app)
-    for module in (health, regions, products, carts, shipping, checkout, orders, webhooks, admin):
+    for module in (health, regions, products, carts, shipping, checkout, orders, webhooks, admin, storefront):
         app.include_router(module.router)
+    storefront.mount_shop(app)
     media = media_store_from(get_settings())
     if isinstance(media, LocalMediaStore):
         # With S3/R2 the bucket serves the images; locally the API does (make dev, tests).

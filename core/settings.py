@@ -12,6 +12,8 @@ DEV_WEBHOOK_SECRET = "whsec_dev_gracestowel"
 DEV_ADMIN_TOKEN = "dev-admin-token"
 # localstripe accepts any key that looks like a test key.
 DEV_STRIPE_SECRET_KEY = "sk_test_gracestowel_localstripe"
+DEV_STRIPE_PUBLISHABLE_KEY = "pk_test_gracestowel_localstripe"
+STRIPE_JS_URL = "https://js.stripe.com/v3/"
 
 
 class Settings(BaseSettings):
@@ -36,6 +38,8 @@ class Settings(BaseSettings):
         default=None, description="Override Stripe's API base (localstripe: http://127.0.0.1:8420)."
     )
     stripe_webhook_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
+    # Not a secret: the storefront's Stripe.js uses it in the browser.
+    stripe_publishable_key: str = Field(default=DEV_STRIPE_PUBLISHABLE_KEY, pattern=r"^pk_(test|live)_\w+$")
 
     admin_api_token: SecretStr = SecretStr(DEV_ADMIN_TOKEN)
 
@@ -70,6 +74,7 @@ class Settings(BaseSettings):
             "STRIPE_WEBHOOK_SECRET": self.stripe_webhook_secret.get_secret_value() == DEV_WEBHOOK_SECRET,
             "ADMIN_API_TOKEN": self.admin_api_token.get_secret_value() == DEV_ADMIN_TOKEN,
             "STRIPE_SECRET_KEY": self.stripe_secret_key.get_secret_value() == DEV_STRIPE_SECRET_KEY,
+            "STRIPE_PUBLISHABLE_KEY": self.stripe_publishable_key == DEV_STRIPE_PUBLISHABLE_KEY,
         }
         still_default = [name for name, is_default in defaults.items() if is_default]
         if still_default:
@@ -79,6 +84,13 @@ class Settings(BaseSettings):
         if not self.database_url:
             raise ValueError("DATABASE_URL is required in production")
         return self
+
+    @property
+    def stripe_js_url(self) -> str:
+        """Stripe.js for the storefront: a fake Stripe API (localstripe) serves its own fake of it."""
+        if self.stripe_api_base and self.environment != "production":
+            return f"{self.stripe_api_base.rstrip('/')}/js.stripe.com/v3/"
+        return STRIPE_JS_URL
 
 
 @lru_cache

@@ -2,6 +2,7 @@
 PostgreSQL (embedded), Temporal's dev server, localstripe, the API and the worker.
 
 One module per concern: `config` (environment), `ports`, `process` (child processes and
-their logs), `readiness`, `postgres`, `temporal`, `fakestripe` (localstripe with its state
-under the dev dir), `supervisor` (the order things start and stop in).
+their logs), `readiness`, `postgres`, `temporal`, `fakestripe` (the fake Stripe: localstripe
+extended to behave like Stripe where orders depend on it, its state under the dev dir),
+`supervisor` (the order things start and stop in).
 """

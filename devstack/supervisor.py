@@ -442,6 +442,7 @@ class Supervisor:
             "",
             f"Grace's Towel dev stack is up in {took:.1f} s (waited for {timings})",
             f"  API            {cfg.api_url}",
+            f"  Shop           {cfg.api_url}/shop/",
             f"  API docs       {cfg.api_url}/docs",
             f"  Temporal UI    {temporal_line}",
             f"  Stripe         {stripe_line}",

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -117,6 +117,23 @@ async def client(database_url: str) -> AsyncIterator[AsyncClient]:
 
 # --- the rest of the real stack: localstripe, Temporal, the worker, the API on a real port ----
 
+ASYNC_DEADLINE = 30.0  # seconds; every wait for something asynchronous is bounded by this
+
+
+async def eventually(
+    check: Callable[[], Awaitable[Any]], *, within: float = ASYNC_DEADLINE, interval: float = 0.1
+) -> Any:
+    """Poll `check` until it returns something truthy; fail with its last answer at the deadline."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still {value!r} after {within}s")
+        await asyncio.sleep(interval)
+
+
 WEBHOOK_SECRET = "whsec_test_gracestowel"
 
 
@@ -146,10 +163,12 @@ def venv_binary(name: str) -> str:
 
 @pytest.fixture(scope="session")
 def localstripe_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The fake Stripe `make dev` runs (devstack.fakestripe), memory only."""
     port = free_port()
     log = (tmp_path_factory.mktemp("localstripe") / "localstripe.log").open("w")
     process = subprocess.Popen(
-        [venv_binary("localstripe"), "--port", str(port), "--from-scratch"],
+        [sys.executable, "-m", "devstack.fakestripe", "--port", str(port)],
+        cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
     )

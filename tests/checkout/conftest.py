@@ -38,7 +38,7 @@ from models import (
     VariantPrice,
 )
 from services.inventory import create_level
-from tests.conftest import TEST_ACTOR, WEBHOOK_SECRET
+from tests.conftest import ASYNC_DEADLINE, TEST_ACTOR, WEBHOOK_SECRET
 from workflows.checkout import CheckoutWorkflow
 
 CARD_OK = "4242424242424242"
@@ -210,22 +210,6 @@ def temporal(temporal_env: WorkflowEnvironment) -> WorkflowEnvironment:
 
 # --- helpers for the invariant tests: outcomes as a user, an operator or the database sees them ---
 
-ASYNC_DEADLINE = 30.0  # seconds; every wait for something asynchronous is bounded by this
-
-
-async def eventually(
-    check: Callable[[], Awaitable[Any]], *, within: float = ASYNC_DEADLINE, interval: float = 0.1
-) -> Any:
-    """Poll `check` until it returns something truthy; fail with its last answer at the deadline."""
-    deadline = time.monotonic() + within
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still {value!r} after {within}s")
-        await asyncio.sleep(interval)
-
 
 async def workflow_outcome(temporal_env: WorkflowEnvironment, payment_intent_id: str) -> CheckoutState:
     """Wait (bounded) for the checkout workflow to finish and return its final state."""
@@ -284,23 +268,3 @@ async def buy(shopper: Shopper, variant_id: str, *, currency: str = "eur", quant
     completed = await shopper.complete(cart["id"])
     assert completed.status_code == 200, completed.text
     return Purchase(cart=cart, payment_intent_id=payment_intent_id, order=completed.json()["order"])
-
-
-async def pay_again(payment_intent_id: str, card: str = CARD_OK) -> stripe.PaymentIntent:
-    """A second attempt on a PaymentIntent whose card was declined, as Stripe.js makes it.
-
-    Stripe accepts a new payment method and a new confirmation after a decline; localstripe
-    (1.15) refuses the confirmation while the failed charge is the PaymentIntent's
-    `latest_charge`. Its update endpoint applies a JSON body verbatim, so clearing that field
-    first puts the fake in the state real Stripe is in (`requires_payment_method`, no charge in
-    flight); everything after that is the ordinary `pay`.
-    """
-    settings = get_settings()
-    async with httpx.AsyncClient(base_url=settings.stripe_api_base or "") as http:
-        reset = await http.post(
-            f"/v1/payment_intents/{payment_intent_id}",
-            json={"latest_charge": None},
-            headers={"Authorization": f"Bearer {settings.stripe_secret_key.get_secret_value()}"},
-        )
-        reset.raise_for_status()
-    return await pay(payment_intent_id, card)

@@ -6,7 +6,8 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain.checkout import CheckoutStatus
-from tests.checkout.conftest import MakeVariant, Shopper, admin_headers, buy, eventually, workflow_outcome
+from tests.checkout.conftest import MakeVariant, Shopper, admin_headers, buy, workflow_outcome
+from tests.conftest import eventually
 
 
 @pytest.mark.e2e

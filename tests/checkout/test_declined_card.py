@@ -10,15 +10,16 @@ from core.stripe_gateway import retrieve_payment_intent
 from domain.checkout import CheckoutStatus
 from tests.checkout.conftest import (
     CARD_DECLINED,
+    CARD_OK,
     MakeVariant,
     Shopper,
     level_of,
     orders_of_cart,
     pay,
-    pay_again,
     transactions_of,
     workflow_outcome,
 )
+from tests.stripe_js import confirm_card_payments
 from workflows.checkout import CheckoutWorkflow
 
 
@@ -42,7 +43,7 @@ async def test_declined_card_then_good_card_on_the_same_payment_intent(
     assert (await handle.query(CheckoutWorkflow.state)).status == CheckoutStatus.PAYMENT_FAILED
     assert (await level_of(variant_id)).reserved_quantity == 1
 
-    await pay_again(payment_intent_id)  # the same PaymentIntent, another card
+    await pay(payment_intent_id)  # the same PaymentIntent, another card
     completed = await shopper.complete(cart["id"])
     assert completed.status_code == 200, completed.text
     order = completed.json()["order"]
@@ -62,3 +63,26 @@ async def test_declined_card_then_good_card_on_the_same_payment_intent(
     assert state.failure_code is None
     final = await workflow_outcome(temporal_env, payment_intent_id)
     assert (final.status, final.order_id) == (CheckoutStatus.COMPLETED, order["id"])
+
+
+@pytest.mark.e2e
+async def test_a_card_declined_in_the_browser_then_another_card_makes_one_order(
+    shopper: Shopper, make_variant: MakeVariant, localstripe_url: str
+) -> None:
+    """The storefront's way: Stripe.js `confirmCardPayment` with the payment session's client secret."""
+    variant_id = await make_variant(stock=5)
+    cart = await shopper.cart("eur", [(variant_id, 2)])
+    session = (await shopper.payment_session(cart["id"])).json()["payment_session"]
+
+    declined, paid = await confirm_card_payments(
+        localstripe_url, session["client_secret"], [CARD_DECLINED, CARD_OK]
+    )
+    assert declined["error"]["code"] == "card_declined"
+    assert paid["paymentIntent"]["status"] == "requires_capture"
+
+    completed = await shopper.complete(cart["id"])
+    assert completed.status_code == 200, completed.text
+    order = completed.json()["order"]
+    assert order["payment_collection"]["payment_intent_id"] == session["payment_intent_id"]
+    assert [o.id for o in await orders_of_cart(cart["id"])] == [order["id"]]
+    assert (await level_of(variant_id)).stocked_quantity == 3

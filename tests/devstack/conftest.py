@@ -1,14 +1,25 @@
-"""Helpers for running `python -m devstack` as a user would, isolated in a temp DEV_DIR on free ports."""
+"""Helpers for running `python -m devstack` as a user would, isolated in a temp DEV_DIR on free ports,
+and for testing the fake Stripe the whole suite uses (tests/conftest.py's `localstripe_url`)."""
 
 from __future__ import annotations
 
 import os
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+import stripe
+from aiohttp import web
+
+from devstack import fakestripe
+from tests.conftest import eventually
+
+CARD_OK = "4242424242424242"
+CARD_DECLINED = "4000000000000341"
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -96,3 +107,90 @@ def stack_env(dev_dir: Path, stack_ports: dict[str, int]) -> StackEnv:
         return env
 
     return make
+
+
+# --- the fake Stripe every test uses (tests/conftest.py's `localstripe_url`), seen as our code sees it
+
+FAKE_WEBHOOK_SECRET = "whsec_test_fakestripe_inbox"
+
+
+@dataclass
+class FakeStripe:
+    url: str
+    client: stripe.StripeClient
+
+    def payment_intent(self, amount: int = 5000, currency: str = "eur") -> str:
+        intent = self.client.v1.payment_intents.create(
+            params={"amount": amount, "currency": currency, "capture_method": "manual"}
+        )
+        return str(intent.id)
+
+    async def captured_payment(self, amount: int = 5000, currency: str = "eur") -> str:
+        """A PaymentIntent paid with a good card and captured in full, as after a checkout."""
+        payment_intent_id = self.payment_intent(amount, currency)
+        await fakestripe.pay(self.client, payment_intent_id, CARD_OK)
+        self.client.v1.payment_intents.capture(payment_intent_id)
+        return payment_intent_id
+
+
+@pytest.fixture(scope="session")
+def fake_stripe(localstripe_url: str) -> FakeStripe:
+    # No retries: a test must see each answer of the fake, 409s included.
+    client = stripe.StripeClient(
+        "sk_test_devstack", base_addresses={"api": localstripe_url}, max_network_retries=0
+    )
+    return FakeStripe(url=localstripe_url, client=client)
+
+
+class WebhookInbox:
+    """Every event the fake delivered to its registered webhook, each checked with Stripe's own
+    signature verification (`stripe.Webhook.construct_event`)."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    async def receive(self, request: web.Request) -> web.Response:
+        payload = await request.read()
+        event = stripe.Webhook.construct_event(
+            payload, request.headers["Stripe-Signature"], FAKE_WEBHOOK_SECRET
+        )
+        self.events.append(event.to_dict())
+        return web.json_response({"received": True})
+
+    def about(self, object_id: str) -> list[dict[str, Any]]:
+        """Events whose object is `object_id` or belongs to it (its charge or PaymentIntent)."""
+        return [
+            event
+            for event in self.events
+            if object_id
+            in {event["data"]["object"].get(field) for field in ("id", "charge", "payment_intent")}
+        ]
+
+    async def wait_for(self, object_id: str, *types: str) -> list[dict[str, Any]]:
+        """Wait (bounded) until events of all `types` about `object_id` arrived; returns those."""
+
+        async def arrived() -> list[dict[str, Any]] | None:
+            events = [event for event in self.about(object_id) if event["type"] in types]
+            return events if {event["type"] for event in events} >= set(types) else None
+
+        found: list[dict[str, Any]] = await eventually(arrived)
+        return found
+
+
+@pytest.fixture(scope="session")
+async def webhook_inbox(fake_stripe: FakeStripe) -> AsyncIterator[WebhookInbox]:
+    inbox = WebhookInbox()
+    app = web.Application()
+    app.router.add_post("/hooks", inbox.receive)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    (port,) = free_ports(1)
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    await fakestripe.register_webhook(
+        fake_stripe.url, "devstack-tests", f"http://127.0.0.1:{port}/hooks", FAKE_WEBHOOK_SECRET
+    )
+    try:
+        yield inbox
+    finally:
+        await runner.cleanup()

@@ -14,7 +14,8 @@ from sqlalchemy.engine import make_url
 from core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRETS = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "ADMIN_API_TOKEN")
+# Required like the secrets (no default), though the publishable key is not secret.
+SECRETS = ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET", "ADMIN_API_TOKEN")
 
 
 @pytest.fixture(scope="module")

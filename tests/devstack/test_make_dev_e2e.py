@@ -128,6 +128,12 @@ def test_make_dev_serves_the_seeded_store_stops_on_ctrl_c_and_keeps_data(
         assert f"{api}/docs" in text
         assert f"http://127.0.0.1:{stack_ports['TEMPORAL_UI_PORT']}" in text
         assert "dev-admin-token" in text
+        # The storefront, with localstripe's Stripe.js.
+        assert f"{api}/shop/" in text
+        assert http.get("/shop/").status_code == 200
+        stripe_js = http.get("/store/config").json()["stripe"]["js_url"]
+        assert stripe_js == f"http://127.0.0.1:{stack_ports['LOCALSTRIPE_PORT']}/js.stripe.com/v3/"
+        assert http.get(stripe_js).status_code == 200
 
         created = http.post("/store/carts", json={"region_id": regions.json()["regions"][0]["id"]})
         assert created.status_code in (200, 201), created.text

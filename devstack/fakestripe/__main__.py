@@ -1,0 +1,4 @@
+from devstack.fakestripe import main
+
+if __name__ == "__main__":
+    main()
