@@ -12,7 +12,12 @@ import asyncio
 from typing import Any
 
 from pydantic import BaseModel
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 
@@ -161,7 +166,8 @@ async def operate_on_order(
             ),
             timeout=settings.order_operation_wait_seconds,
         )
-    except TimeoutError as waited:
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as waited:
+        # (asyncio.wait_for cancels the call; the SDK reports that cancellation as its own error.)
         raise OperationPending(
             "The operation was accepted and is still running; repeat the same request for its result"
         ) from waited
