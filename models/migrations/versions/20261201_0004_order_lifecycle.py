@@ -336,10 +336,8 @@ def _backfill() -> None:
         op.bulk_insert(
             sa.table(
                 "order_events",
-                *(
-                    sa.column(c)
-                    for c in ("id", "order_id", "type", "actor", "data", "dedupe_key", "created_at")
-                ),
+                *(sa.column(c) for c in ("id", "order_id", "type", "actor", "dedupe_key", "created_at")),
+                sa.column("data", postgresql.JSONB),
             ),
             [
                 {
