@@ -68,13 +68,20 @@ class Admin:
     async def receive(
         self, return_id: str, items: list[tuple[str, int, bool]], *, refund: bool = True
     ) -> httpx.Response:
-        lines = [{"item_id": item_id, "quantity": quantity, "restock": restock} for item_id, quantity, restock in items]
-        return await self.http.post(f"/admin/returns/{return_id}/receive", json={"items": lines, "refund": refund})
+        lines = [
+            {"item_id": item_id, "quantity": quantity, "restock": restock}
+            for item_id, quantity, restock in items
+        ]
+        return await self.http.post(
+            f"/admin/returns/{return_id}/receive", json={"items": lines, "refund": refund}
+        )
 
 
 @pytest.fixture
 async def admin(shopper: Shopper) -> AsyncIterator[Admin]:
-    async with httpx.AsyncClient(base_url=str(shopper.http.base_url), headers=admin_headers(), timeout=60) as http:
+    async with httpx.AsyncClient(
+        base_url=str(shopper.http.base_url), headers=admin_headers(), timeout=60
+    ) as http:
         yield Admin(http=http)
 
 
@@ -89,13 +96,19 @@ async def buy_lines(shopper: Shopper, lines: list[tuple[str, int]], *, currency:
 
 async def stripe_refunds(payment_intent_id: str) -> list[dict[str, Any]]:
     """Every refund the fake Stripe holds for the PaymentIntent, as its API lists them."""
-    page = await get_stripe_client().v1.refunds.list_async({"payment_intent": payment_intent_id, "limit": 100})
+    page = await get_stripe_client().v1.refunds.list_async(
+        {"payment_intent": payment_intent_id, "limit": 100}
+    )
     return [refund.to_dict() for refund in page.data]
 
 
 async def stripe_refunded(payment_intent_id: str) -> int:
     """What Stripe gave back on the PaymentIntent (refunds that did not fail)."""
-    return sum(r["amount"] for r in await stripe_refunds(payment_intent_id) if r["status"] not in ("failed", "canceled"))
+    return sum(
+        r["amount"]
+        for r in await stripe_refunds(payment_intent_id)
+        if r["status"] not in ("failed", "canceled")
+    )
 
 
 def item_ids(order: dict[str, Any]) -> dict[str, str]:

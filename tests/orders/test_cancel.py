@@ -105,7 +105,11 @@ async def test_cancel_and_refund_at_the_same_moment_give_the_money_back_exactly_
     assert cancel.status_code == 200, cancel.text
     assert refund.status_code in (201, 409), refund.text
     order = await admin.order(order_id)
-    assert (order["status"], order["payment_status"], order["refundable_amount"]) == ("canceled", "refunded", 0)
+    assert (order["status"], order["payment_status"], order["refundable_amount"]) == (
+        "canceled",
+        "refunded",
+        0,
+    )
     assert await stripe_refunded(purchase.payment_intent_id) == total
     assert order["refunded_total"] == total
     assert sum(t.amount for t in await transactions_of(order_id)) == 0
@@ -122,7 +126,9 @@ async def test_cancel_racing_the_checkouts_own_capture_keeps_no_money_and_puts_t
     cart, payment_intent_id = await shopper.open_checkout("eur", [(variant_id, 1)])
     await pay(payment_intent_id)
     # The checkout's reads of the PaymentIntent answer late: the order exists, the capture waits.
-    await delay_requests(fake_stripe_url(), f"/v1/payment_intents/{payment_intent_id}", 3, method="GET", times=2)
+    await delay_requests(
+        fake_stripe_url(), f"/v1/payment_intents/{payment_intent_id}", 3, method="GET", times=2
+    )
     completing = asyncio.create_task(shopper.complete(cart["id"]))
     [order] = await eventually(lambda: orders_of_cart(cart["id"]))
 

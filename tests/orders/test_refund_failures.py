@@ -29,7 +29,9 @@ from worker import build_activities, build_worker
 LOST_ANSWER_SECONDS = 35
 
 
-async def _refund_until_answered(admin: Admin, order_id: str, body: dict[str, Any], key: str) -> httpx.Response:
+async def _refund_until_answered(
+    admin: Admin, order_id: str, body: dict[str, Any], key: str
+) -> httpx.Response:
     """Repeat the same request (same key) while the API answers 503 operation_pending, as a client would."""
     for _ in range(6):
         answer = await admin.refund(order_id, body, key=key)
@@ -48,7 +50,9 @@ async def test_refund_retried_after_stripe_made_it_but_the_answer_was_lost_is_on
     order_id = purchase.order["id"]
     await delay_requests(fake_stripe_url(), "/v1/refunds", LOST_ANSWER_SECONDS)
 
-    answer = await _refund_until_answered(admin, order_id, {"amount": 1200, "reason": "requested_by_customer"}, "lost")
+    answer = await _refund_until_answered(
+        admin, order_id, {"amount": 1200, "reason": "requested_by_customer"}, "lost"
+    )
 
     assert answer.status_code in (200, 201), answer.text
     assert answer.json()["refund"]["status"] == "succeeded"
@@ -103,7 +107,10 @@ async def test_worker_killed_during_a_refund_the_next_one_finishes_it_with_one_r
         assert process.stdout is not None and process.stdout.readline().strip() == b"polling"
         await delay_requests(fake_stripe_url(), "/v1/refunds", 20)
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://admin", headers=admin_headers(), timeout=60
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://admin",
+            headers=admin_headers(),
+            timeout=60,
         ) as http:
             admin = Admin(http=http)
             body = {"amount": 1500, "reason": "requested_by_customer"}
@@ -125,7 +132,11 @@ async def test_worker_killed_during_a_refund_the_next_one_finishes_it_with_one_r
                 ),
             ):
                 first = await pending
-                answer = first if first.status_code != 503 else await _refund_until_answered(admin, order_id, body, "killed")
+                answer = (
+                    first
+                    if first.status_code != 503
+                    else await _refund_until_answered(admin, order_id, body, "killed")
+                )
     finally:
         if process.poll() is None:
             process.kill()

@@ -18,7 +18,9 @@ async def test_partial_then_full_refund_moves_the_payment_status_and_is_recorded
     purchase = await buy(shopper, await make_variant(stock=3), quantity=2)
     order_id, total = purchase.order["id"], purchase.order["total"]
 
-    partial = await admin.refund(order_id, {"amount": 1000, "reason": "requested_by_customer", "note": "late"})
+    partial = await admin.refund(
+        order_id, {"amount": 1000, "reason": "requested_by_customer", "note": "late"}
+    )
 
     assert partial.status_code == 201, partial.text
     refund = partial.json()["refund"]
@@ -26,7 +28,11 @@ async def test_partial_then_full_refund_moves_the_payment_status_and_is_recorded
     assert refund["stripe_refund_id"].startswith("re_")
     order = partial.json()["order"]
     assert order["payment_status"] == "partially_refunded"
-    assert (order["paid_total"], order["refunded_total"], order["refundable_amount"]) == (total, 1000, total - 1000)
+    assert (order["paid_total"], order["refunded_total"], order["refundable_amount"]) == (
+        total,
+        1000,
+        total - 1000,
+    )
     [at_stripe] = await stripe_refunds(purchase.payment_intent_id)
     assert (at_stripe["id"], at_stripe["amount"], at_stripe["metadata"]["refund_id"]) == (
         refund["stripe_refund_id"],
@@ -70,11 +76,15 @@ async def test_refund_by_items_gives_their_price_with_their_share_of_tax_and_shi
     def share(base: int) -> int:
         return (2 * order["tax_total"] * base + taxable) // (2 * taxable)
 
-    one_towel = await admin.refund(order["id"], {"items": [{"item_id": items[towel], "quantity": 1}], "reason": "requested_by_customer"})
+    one_towel = await admin.refund(
+        order["id"], {"items": [{"item_id": items[towel], "quantity": 1}], "reason": "requested_by_customer"}
+    )
     assert one_towel.status_code == 201, one_towel.text
     assert one_towel.json()["refund"]["amount"] == unit[items[towel]] + share(unit[items[towel]])
 
-    over = await admin.refund(order["id"], {"items": [{"item_id": items[towel], "quantity": 2}], "reason": "requested_by_customer"})
+    over = await admin.refund(
+        order["id"], {"items": [{"item_id": items[towel], "quantity": 2}], "reason": "requested_by_customer"}
+    )
     assert (over.status_code, over.json()["error"]["code"]) == (409, "item_already_refunded")
 
     rest = await admin.refund(
@@ -90,9 +100,13 @@ async def test_refund_by_items_gives_their_price_with_their_share_of_tax_and_shi
     assert one_towel.json()["refund"]["amount"] + rest.json()["refund"]["amount"] == order["total"]
     assert rest.json()["order"]["payment_status"] == "refunded"
     shipping_again = await admin.refund(
-        order["id"], {"items": [{"item_id": items[robe], "quantity": 1}], "include_shipping": True, "reason": "duplicate"}
+        order["id"],
+        {"items": [{"item_id": items[robe], "quantity": 1}], "include_shipping": True, "reason": "duplicate"},
     )
-    assert (shipping_again.status_code, shipping_again.json()["error"]["code"]) == (409, "item_already_refunded")
+    assert (shipping_again.status_code, shipping_again.json()["error"]["code"]) == (
+        409,
+        "item_already_refunded",
+    )
 
 
 @pytest.mark.e2e
@@ -145,6 +159,8 @@ async def test_concurrent_refunds_that_together_exceed_what_was_paid_refund_no_m
     )
 
     assert sorted(a.status_code for a in answers) == [201, 409, 409, 409], [a.text for a in answers]
-    assert {a.json()["error"]["code"] for a in answers if a.status_code == 409} == {"refund_exceeds_refundable"}
+    assert {a.json()["error"]["code"] for a in answers if a.status_code == 409} == {
+        "refund_exceeds_refundable"
+    }
     assert await stripe_refunded(purchase.payment_intent_id) == share
     assert sum(t.amount for t in await transactions_of(order_id)) == total - share

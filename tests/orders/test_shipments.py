@@ -33,7 +33,9 @@ async def test_shipping_an_order_records_it_and_emails_the_customer_once(
     assert body["fulfillment"]["actor"] == "bootstrap"
     assert (body["order"]["fulfillment_status"], body["order"]["status"]) == ("shipped", "completed")
     assert "shipped" in event_types(body["order"])
-    handle = temporal_env.client.get_workflow_handle_for(OrderWorkflow.run, order_workflow_id(purchase.payment_intent_id))
+    handle = temporal_env.client.get_workflow_handle_for(
+        OrderWorkflow.run, order_workflow_id(purchase.payment_intent_id)
+    )
     state = await handle.query(OrderWorkflow.state)
     assert state.snapshot is not None and state.snapshot.items[0].shipped == 1
 
@@ -55,7 +57,10 @@ async def test_shipping_an_order_records_it_and_emails_the_customer_once(
         f"Your Grace's Towel order {order_id} has shipped",
     ]
     order = await eventually(lambda: _with_email_events(admin, order_id, 2))
-    assert [e["data"]["kind"] for e in order["events"] if e["type"] == "email_sent"] == ["confirmation", "shipment"]
+    assert [e["data"]["kind"] for e in order["events"] if e["type"] == "email_sent"] == [
+        "confirmation",
+        "shipment",
+    ]
 
 
 async def _with_email_events(admin: Admin, order_id: str, count: int) -> dict | None:

@@ -73,7 +73,9 @@ async def test_refund_that_fails_later_is_reversed_and_shown(
     refunded = await admin.refund(order_id, {"amount": 900, "reason": "requested_by_customer"})
     assert refunded.status_code == 201, refunded.text
 
-    await fail_refund(fake_stripe_url(), refunded.json()["refund"]["stripe_refund_id"], "expired_or_canceled_card")
+    await fail_refund(
+        fake_stripe_url(), refunded.json()["refund"]["stripe_refund_id"], "expired_or_canceled_card"
+    )
 
     order = await _order_when(admin, order_id, lambda o: o["refunds"][0]["status"] == "failed")
     [refund] = order["refunds"]
@@ -98,7 +100,9 @@ async def test_dispute_opened_blocks_refunds_withdraws_funds_tells_the_shop_and_
 
     dispute = await open_dispute(fake_stripe_url(), purchase.payment_intent_id, reason="fraudulent")
 
-    order = await _order_when(admin, order_id, lambda o: o["disputes"] and "dispute_funds_withdrawn" in event_types(o))
+    order = await _order_when(
+        admin, order_id, lambda o: o["disputes"] and "dispute_funds_withdrawn" in event_types(o)
+    )
     [shown] = order["disputes"]
     assert (shown["id"], shown["status"], shown["amount"], shown["reason"]) == (
         dispute["id"],
@@ -121,8 +125,13 @@ async def test_dispute_opened_blocks_refunds_withdraws_funds_tells_the_shop_and_
 
     order = await _order_when(admin, order_id, lambda o: o["disputes"][0]["status"] == "won")
     assert order["disputes"][0]["closed_at"] is not None
-    assert sorted(t.amount for t in await transactions_of(order_id) if t.reference == "dispute") == [-total, total]
+    assert sorted(t.amount for t in await transactions_of(order_id) if t.reference == "dispute") == [
+        -total,
+        total,
+    ]
     assert {"dispute_opened", "dispute_funds_withdrawn", "dispute_funds_reinstated", "dispute_closed"} <= set(
         event_types(order)
     )
-    assert (await admin.refund(order_id, {"amount": 100, "reason": "requested_by_customer"})).status_code == 201
+    assert (
+        await admin.refund(order_id, {"amount": 100, "reason": "requested_by_customer"})
+    ).status_code == 201
