@@ -38,7 +38,7 @@ class RefundIn(RequestModel):
     amount: Annotated[int, Field(strict=True, gt=0)] | None = None
     items: Items | None = None
     include_shipping: bool = False
-    reason: RefundReason
+    reason: Annotated[RefundReason, Field(strict=False)]  # a JSON string naming one of them
     note: Annotated[str, multi_line(1000)] | None = None
 
     @model_validator(mode="after")

@@ -32,7 +32,9 @@ async def test_refused_capture_voids_cancels_the_order_with_its_stock_back_and_f
     cart, payment_intent_id = await shopper.open_checkout("eur", [(variant_id, 2)])
     await pay(payment_intent_id)
     # Reads of the PaymentIntent answer late, so the hold can lapse between the order and the capture.
-    await delay_requests(fake_stripe_url(), f"/v1/payment_intents/{payment_intent_id}", 2, method="GET", times=2)
+    await delay_requests(
+        fake_stripe_url(), f"/v1/payment_intents/{payment_intent_id}", 2, method="GET", times=2
+    )
     completing = asyncio.create_task(shopper.complete(cart["id"]))
     [order] = await eventually(lambda: orders_of_cart(cart["id"]))
     await get_stripe_client().v1.payment_intents.cancel_async(payment_intent_id)  # the hold expired
@@ -52,9 +54,16 @@ async def test_refused_capture_voids_cancels_the_order_with_its_stock_back_and_f
         "/admin/checkouts", params={"payment_intent_id": payment_intent_id}, headers=admin_headers()
     )
     [checkout] = listed.json()["checkouts"]
-    assert (checkout["status"], checkout["failure_code"], checkout["order_id"]) == ("failed", "capture_failed", order.id)
+    assert (checkout["status"], checkout["failure_code"], checkout["order_id"]) == (
+        "failed",
+        "capture_failed",
+        order.id,
+    )
     shown = (await shopper.http.get(f"/admin/orders/{order.id}", headers=admin_headers())).json()["order"]
     assert (shown["status"], shown["payment_status"]) == ("canceled", "canceled")
-    assert ["placed", "capture_failed", "payment_voided", "canceled"] == [
-        e["type"] for e in shown["events"] if e["type"] != "email_sent"
+    assert [e["type"] for e in shown["events"] if e["type"] != "email_sent"] == [
+        "placed",
+        "capture_failed",
+        "payment_voided",
+        "canceled",
     ]

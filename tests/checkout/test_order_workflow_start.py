@@ -40,7 +40,10 @@ async def _runs(temporal_env: WorkflowEnvironment, workflow_id: str) -> list[Any
 
 @pytest.mark.e2e
 async def test_an_order_shipped_before_the_checkout_finished_keeps_one_order_workflow_run(
-    temporal_env: WorkflowEnvironment, localstripe_url: str, regions: dict[str, Region], make_variant: MakeVariant
+    temporal_env: WorkflowEnvironment,
+    localstripe_url: str,
+    regions: dict[str, Region],
+    make_variant: MakeVariant,
 ) -> None:
     # Windows of 0 days: the order's workflow closes as soon as nothing is open (right after shipping).
     settings = get_settings().model_copy(
@@ -64,7 +67,9 @@ async def test_an_order_shipped_before_the_checkout_finished_keeps_one_order_wor
     variant_id = await make_variant(stock=3)
     async with (
         build_worker(temporal_env.client, settings.temporal_task_queue, activities),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://store", timeout=60) as http,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://store", timeout=60
+        ) as http,
     ):
         shopper = Shopper(http=http, regions=regions)
         cart, payment_intent_id = await shopper.open_checkout("eur", [(variant_id, 1)])

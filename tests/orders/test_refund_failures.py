@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
 import sys
 from typing import Any
 
@@ -102,9 +101,11 @@ async def test_worker_killed_during_a_refund_the_next_one_finishes_it_with_one_r
         "TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host,
         "TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
     }
-    process = subprocess.Popen([sys.executable, "-c", _WORKER], env=environment, stdout=subprocess.PIPE)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _WORKER, env=environment, stdout=asyncio.subprocess.PIPE
+    )
     try:
-        assert process.stdout is not None and process.stdout.readline().strip() == b"polling"
+        assert process.stdout is not None and (await process.stdout.readline()).strip() == b"polling"
         await delay_requests(fake_stripe_url(), "/v1/refunds", 20)
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app),
@@ -118,7 +119,7 @@ async def test_worker_killed_during_a_refund_the_next_one_finishes_it_with_one_r
             # Stripe made the refund; its answer has not reached the worker yet.
             await eventually(lambda: stripe_refunds(purchase.payment_intent_id))
             process.send_signal(signal.SIGKILL)
-            process.wait(timeout=10)
+            await asyncio.wait_for(process.wait(), 10)
 
             async with build_worker(
                 temporal_env.client,
@@ -138,7 +139,7 @@ async def test_worker_killed_during_a_refund_the_next_one_finishes_it_with_one_r
                     else await _refund_until_answered(admin, order_id, body, "killed")
                 )
     finally:
-        if process.poll() is None:
+        if process.returncode is None:
             process.kill()
 
     assert answer.status_code in (200, 201), answer.text

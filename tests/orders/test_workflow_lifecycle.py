@@ -17,8 +17,8 @@ from domain.ids import new_id, order_workflow_id
 from models import Region
 from tests.checkout.conftest import MakeVariant, Shopper, buy, transactions_of
 from tests.conftest import Outgoing, eventually
-from workflows.order import OrderWorkflow
 from worker import build_activities, build_worker
+from workflows.order import OrderWorkflow
 
 
 async def _runs(temporal_env: WorkflowEnvironment, workflow_id: str) -> list[Any]:

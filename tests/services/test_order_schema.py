@@ -47,7 +47,8 @@ async def test_status_check_lists_exactly_the_enums_values(
     async with get_sessionmaker()() as session:
         definition = await session.scalar(
             text(
-                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = :name AND conrelid = CAST(:table AS regclass)"
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+                " WHERE conname = :name AND conrelid = CAST(:table AS regclass)"
             ),
             {"name": constraint, "table": table},
         )
@@ -71,24 +72,28 @@ def test_migration_0004_brings_existing_orders_shipments_and_timeline_along(data
             INSERT INTO regions (id, name, currency_code, tax_rate_bps, sales_channel_id)
                 VALUES ('reg_m', 'M', 'eur', 0, 'sc_m');
             INSERT INTO stock_locations (id, name, country_code) VALUES ('sloc_m', 'M', 'de');
-            INSERT INTO sales_channel_stock_locations (sales_channel_id, stock_location_id) VALUES ('sc_m', 'sloc_m');
-            INSERT INTO products (id, handle, title, description, status) VALUES ('prod_m', 'm', 'M', '', 'published');
-            INSERT INTO product_variants (id, product_id, sku, title, rank) VALUES ('variant_m', 'prod_m', 'M-1', 'One', 0);
+            INSERT INTO sales_channel_stock_locations (sales_channel_id, stock_location_id)
+                VALUES ('sc_m', 'sloc_m');
+            INSERT INTO products (id, handle, title, description, status)
+                VALUES ('prod_m', 'm', 'M', '', 'published');
+            INSERT INTO product_variants (id, product_id, sku, title, rank)
+                VALUES ('variant_m', 'prod_m', 'M-1', 'One', 0);
             INSERT INTO carts (id, region_id, currency_code, sales_channel_id, version)
                 VALUES ('cart_a', 'reg_m', 'eur', 'sc_m', 1), ('cart_b', 'reg_m', 'eur', 'sc_m', 1);
             INSERT INTO payment_collections (id, currency_code, amount, status)
                 VALUES ('paycol_a', 'eur', 5000, 'captured'), ('paycol_b', 'eur', 2500, 'captured');
-            INSERT INTO orders (id, cart_id, payment_intent_id, payment_collection_id, region_id, sales_channel_id,
-                currency_code, status, payment_status, fulfillment_status, subtotal, shipping_total, tax_total, total,
-                access_token)
-                VALUES ('order_a', 'cart_a', 'pi_a', 'paycol_a', 'reg_m', 'sc_m', 'eur', 'pending', 'captured',
-                        'shipped', 5000, 0, 0, 5000, 'tok_a'),
-                       ('order_b', 'cart_b', 'pi_b', 'paycol_b', 'reg_m', 'sc_m', 'eur', 'pending', 'captured',
-                        'not_fulfilled', 2500, 0, 0, 2500, 'tok_b');
+            INSERT INTO orders (id, cart_id, payment_intent_id, payment_collection_id, region_id,
+                sales_channel_id, currency_code, status, payment_status, fulfillment_status, subtotal,
+                shipping_total, tax_total, total, access_token)
+                VALUES ('order_a', 'cart_a', 'pi_a', 'paycol_a', 'reg_m', 'sc_m', 'eur', 'pending',
+                        'captured', 'shipped', 5000, 0, 0, 5000, 'tok_a'),
+                       ('order_b', 'cart_b', 'pi_b', 'paycol_b', 'reg_m', 'sc_m', 'eur', 'pending',
+                        'captured', 'not_fulfilled', 2500, 0, 0, 2500, 'tok_b');
             INSERT INTO order_items (id, order_id, variant_id, title, sku, quantity, unit_price, subtotal)
                 VALUES ('ordli_a', 'order_a', 'variant_m', 'M', 'M-1', 2, 2500, 5000),
                        ('ordli_b', 'order_b', 'variant_m', 'M', 'M-1', 1, 2500, 2500);
-            INSERT INTO order_transactions (id, order_id, amount, currency_code, reference, reference_id, created_at)
+            INSERT INTO order_transactions
+                (id, order_id, amount, currency_code, reference, reference_id, created_at)
                 VALUES ('ordtxn_a', 'order_a', 5000, 'eur', 'capture', 'pi_a', now()),
                        ('ordtxn_b', 'order_b', 2500, 'eur', 'capture', 'pi_b', now());
             INSERT INTO fulfillments (id, order_id, carrier, tracking_number, shipped_at)
