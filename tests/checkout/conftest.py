@@ -8,6 +8,7 @@ import hmac
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from core.db import get_sessionmaker
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 from core.stripe_gateway import get_stripe_client
 from devstack.seed import seed_demo_catalog
 from domain.checkout import CheckoutState
@@ -38,7 +39,7 @@ from models import (
     VariantPrice,
 )
 from services.inventory import create_level
-from tests.conftest import ASYNC_DEADLINE, TEST_ACTOR, WEBHOOK_SECRET
+from tests.conftest import ASYNC_DEADLINE, TEST_ACTOR, WEBHOOK_SECRET, Outgoing
 from workflows.checkout import CheckoutWorkflow
 
 CARD_OK = "4242424242424242"
@@ -201,6 +202,37 @@ async def pay(payment_intent_id: str, card: str = CARD_OK) -> stripe.PaymentInte
 async def shopper(api_url: str, running_worker: Worker, regions: dict[str, Region]) -> AsyncIterator[Shopper]:
     async with httpx.AsyncClient(base_url=api_url, timeout=60) as http:
         yield Shopper(http=http, regions=regions)
+
+
+@asynccontextmanager
+async def stack_on_own_queue(
+    temporal_env: WorkflowEnvironment, regions: dict[str, Region], senders: Outgoing, **setting_changes: Any
+) -> AsyncIterator[tuple[Settings, Shopper]]:
+    """The API (in-process) and a production worker on a task queue of their own, with these
+    settings changed: only the checkouts and orders this test makes run there."""
+    from api.main import create_app
+    from worker import build_activities, build_worker
+
+    settings = get_settings().model_copy(
+        update={"temporal_task_queue": new_id("own-queue"), **setting_changes}
+    )
+    app = create_app()
+    app.state.temporal = temporal_env.client
+    app.dependency_overrides[get_settings] = lambda: settings
+    activities = build_activities(
+        settings=settings,
+        sessionmaker=get_sessionmaker(),
+        stripe_client=get_stripe_client(),
+        email_sender=senders,
+        analytics=senders,
+    )
+    async with (
+        build_worker(temporal_env.client, settings.temporal_task_queue, activities),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://store", timeout=60
+        ) as http,
+    ):
+        yield settings, Shopper(http=http, regions=regions)
 
 
 @pytest.fixture

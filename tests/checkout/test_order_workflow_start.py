@@ -6,20 +6,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from api.main import create_app
-from core.db import get_sessionmaker
-from core.settings import get_settings
-from core.stripe_gateway import get_stripe_client
 from domain.checkout import CheckoutStatus
-from domain.ids import new_id, order_workflow_id
+from domain.ids import order_workflow_id
 from models import Region
-from tests.checkout.conftest import MakeVariant, Shopper, admin_headers, pay, workflow_outcome
+from tests.checkout.conftest import MakeVariant, admin_headers, pay, stack_on_own_queue, workflow_outcome
 from tests.conftest import Outgoing, eventually
-from worker import build_activities, build_worker
 
 
 class HeldAnalytics(Outgoing):
@@ -45,33 +39,13 @@ async def test_an_order_shipped_before_the_checkout_finished_keeps_one_order_wor
     regions: dict[str, Region],
     make_variant: MakeVariant,
 ) -> None:
-    # Windows of 0 days: the order's workflow closes as soon as nothing is open (right after shipping).
-    settings = get_settings().model_copy(
-        update={
-            "temporal_task_queue": new_id("order-start-test"),
-            "order_return_window_days": 0,
-            "order_dispute_window_days": 0,
-        }
-    )
-    app = create_app()
-    app.state.temporal = temporal_env.client
-    app.dependency_overrides[get_settings] = lambda: settings
     emails = HeldAnalytics()
-    activities = build_activities(
-        settings=settings,
-        sessionmaker=get_sessionmaker(),
-        stripe_client=get_stripe_client(),
-        email_sender=emails,
-        analytics=emails,
-    )
     variant_id = await make_variant(stock=3)
-    async with (
-        build_worker(temporal_env.client, settings.temporal_task_queue, activities),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://store", timeout=60
-        ) as http,
-    ):
-        shopper = Shopper(http=http, regions=regions)
+    # Windows of 0 days: the order's workflow closes as soon as nothing is open (right after shipping).
+    async with stack_on_own_queue(
+        temporal_env, regions, emails, order_return_window_days=0, order_dispute_window_days=0
+    ) as (_, shopper):
+        http = shopper.http
         cart, payment_intent_id = await shopper.open_checkout("eur", [(variant_id, 1)])
         await pay(payment_intent_id)
         completed = await shopper.complete(cart["id"])

@@ -5,19 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from api.main import create_app
-from core.db import get_sessionmaker
-from core.settings import get_settings
 from core.stripe_gateway import get_stripe_client
 from domain.ids import new_id, order_workflow_id
 from models import Region
-from tests.checkout.conftest import MakeVariant, Shopper, buy, transactions_of
+from tests.checkout.conftest import MakeVariant, buy, stack_on_own_queue, transactions_of
 from tests.conftest import Outgoing, eventually
-from worker import build_activities, build_worker
 from workflows.order import OrderWorkflow
 
 
@@ -34,30 +29,9 @@ async def test_order_workflow_closes_after_its_windows_and_a_late_event_starts_a
     outgoing: Outgoing,
 ) -> None:
     # Windows of 0 days: a run may close as soon as it has nothing open.
-    settings = get_settings().model_copy(
-        update={
-            "temporal_task_queue": new_id("windows-test"),
-            "order_return_window_days": 0,
-            "order_dispute_window_days": 0,
-        }
-    )
-    app = create_app()
-    app.state.temporal = temporal_env.client
-    app.dependency_overrides[get_settings] = lambda: settings
-    activities = build_activities(
-        settings=settings,
-        sessionmaker=get_sessionmaker(),
-        stripe_client=get_stripe_client(),
-        email_sender=outgoing,
-        analytics=outgoing,
-    )
-    async with (
-        build_worker(temporal_env.client, settings.temporal_task_queue, activities),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://store", timeout=60
-        ) as http,
-    ):
-        shopper = Shopper(http=http, regions=regions)
+    async with stack_on_own_queue(
+        temporal_env, regions, outgoing, order_return_window_days=0, order_dispute_window_days=0
+    ) as (_, shopper):
         purchase = await buy(shopper, await make_variant(stock=3))
         workflow_id = order_workflow_id(purchase.payment_intent_id)
         [first] = await eventually(lambda: _closed(temporal_env, workflow_id, 1))

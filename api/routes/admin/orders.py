@@ -88,6 +88,27 @@ async def operate(
         raise temporal_unavailable() from exc
 
 
+async def _made_once(
+    session: AsyncSession,
+    settings: Settings,
+    temporal: Client,
+    order: Order,
+    made: type[Fulfillment] | type[Return],
+    update: str,
+    request: ShipRequest | ReturnRequest,
+    response: Response,
+) -> str | None:
+    """The ID of what the request made: made now (201), or by an earlier request with its ID (200)."""
+    existing = await session.scalar(
+        select(made.id).where(made.order_id == order.id, made.request_id == request.request_id)
+    )
+    if existing is not None:
+        response.status_code = 200
+        return existing
+    outcome = await operate(session, settings, temporal, order, update, request, update_id=request.request_id)
+    return outcome.fulfillment_id if made is Fulfillment else outcome.return_id
+
+
 @router.get(
     "/orders", response_model=OrderListResponse, responses=error_responses({400: "`invalid_request`"})
 )
@@ -148,20 +169,15 @@ async def ship_order(
 ) -> ShipmentResponse:
     """The warehouse handed (part of) the order to a carrier: all remaining units, or those listed."""
     order = await orders.get_order(session, order_id)
-    request_id = idempotency_key or new_id("ship")
-    fulfillment_id = await session.scalar(
-        select(Fulfillment.id).where(Fulfillment.order_id == order.id, Fulfillment.request_id == request_id)
+    request = ShipRequest(
+        order_id=order.id,
+        request_id=idempotency_key or new_id("ship"),
+        actor=principal.name,
+        **body.model_dump(),
     )
-    if fulfillment_id is None:
-        request = ShipRequest(
-            order_id=order.id, request_id=request_id, actor=principal.name, **body.model_dump()
-        )
-        outcome = await operate(
-            session, settings, temporal, order, SHIP_UPDATE, request, update_id=request_id
-        )
-        fulfillment_id = outcome.fulfillment_id
-    else:
-        response.status_code = 200
+    fulfillment_id = await _made_once(
+        session, settings, temporal, order, Fulfillment, SHIP_UPDATE, request, response
+    )
     view = await order_view(session, order_id)
     shipped = next(f for f in view.fulfillments if f.id == fulfillment_id)
     return ShipmentResponse(fulfillment=shipped, order=view)
@@ -297,24 +313,16 @@ async def request_return(
 ) -> ReturnResponse:
     """The customer sends units back: never more than shipped and not yet returned."""
     order = await orders.get_order(session, order_id)
-    request_id = idempotency_key or new_id("return")
-    return_id = await session.scalar(
-        select(Return.id).where(Return.order_id == order.id, Return.request_id == request_id)
+    request = ReturnRequest(
+        order_id=order.id,
+        request_id=idempotency_key or new_id("return"),
+        actor=principal.name,
+        **body.model_dump(exclude={"items"}),
+        items=body.items,
     )
-    if return_id is None:
-        request = ReturnRequest(
-            order_id=order.id,
-            request_id=request_id,
-            actor=principal.name,
-            **body.model_dump(exclude={"items"}),
-            items=body.items,
-        )
-        outcome = await operate(
-            session, settings, temporal, order, REQUEST_RETURN_UPDATE, request, update_id=request_id
-        )
-        return_id = outcome.return_id
-    else:
-        response.status_code = 200
+    return_id = await _made_once(
+        session, settings, temporal, order, Return, REQUEST_RETURN_UPDATE, request, response
+    )
     view = await order_view(session, order_id)
     return ReturnResponse(return_=return_in(view, return_id))
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
 
 from api.deps import SessionDep, SettingsDep, SupportDep, TemporalDep
 from api.errors import error_responses
 from api.routes.admin.orders import IdempotencyKey, operate, order_view, return_in
 from api.schemas.admin_orders import ReceiveReturnIn, ReturnResponse
+from core.settings import Settings
 from domain.ids import new_id
 from domain.orders.operations import CancelReturnRequest, ReceiveReturnRequest
 from domain.orders.statuses import ReturnStatus
@@ -40,23 +45,27 @@ async def receive_return(
     idempotency_key: IdempotencyKey = None,
 ) -> ReturnResponse:
     """The parcel came back: its units counted, restocked where `restock`; received again: the same."""
-    found = await returns.get_return(session, return_id)
-    order_id = found.order_id
-    if found.status != ReturnStatus.RECEIVED:
-        request_id = idempotency_key or new_id("receive")
-        request = ReceiveReturnRequest(
+
+    def receive(order_id: str, request_id: str) -> ReceiveReturnRequest:
+        return ReceiveReturnRequest(
             order_id=order_id,
             request_id=request_id,
             actor=principal.name,
-            return_id=found.id,
+            return_id=return_id,
             items=body.items,
             refund=body.refund,
         )
-        order = await orders.get_order(session, order_id)
-        await operate(
-            session, settings, temporal, order, RECEIVE_RETURN_UPDATE, request, update_id=request_id
-        )
-    return ReturnResponse(return_=return_in(await order_view(session, order_id), return_id))
+
+    return await _unless_already(
+        session,
+        settings,
+        temporal,
+        return_id,
+        ReturnStatus.RECEIVED,
+        RECEIVE_RETURN_UPDATE,
+        receive,
+        idempotency_key,
+    )
 
 
 @router.post(
@@ -73,13 +82,39 @@ async def cancel_return(
     idempotency_key: IdempotencyKey = None,
 ) -> ReturnResponse:
     """The customer will not send it after all; canceled again: the same answer."""
+
+    def cancel(order_id: str, request_id: str) -> CancelReturnRequest:
+        return CancelReturnRequest(
+            order_id=order_id, request_id=request_id, actor=principal.name, return_id=return_id
+        )
+
+    return await _unless_already(
+        session,
+        settings,
+        temporal,
+        return_id,
+        ReturnStatus.CANCELED,
+        CANCEL_RETURN_UPDATE,
+        cancel,
+        idempotency_key,
+    )
+
+
+async def _unless_already(
+    session: AsyncSession,
+    settings: Settings,
+    temporal: Client,
+    return_id: str,
+    done: ReturnStatus,
+    update: str,
+    request_for: Callable[[str, str], ReceiveReturnRequest | CancelReturnRequest],
+    idempotency_key: str | None,
+) -> ReturnResponse:
+    """Run the operation on the return's order unless the return is `done` already (the same answer)."""
     found = await returns.get_return(session, return_id)
     order_id = found.order_id
-    if found.status != ReturnStatus.CANCELED:
-        request_id = idempotency_key or new_id("cancelret")
-        request = CancelReturnRequest(
-            order_id=order_id, request_id=request_id, actor=principal.name, return_id=found.id
-        )
+    if found.status != done:
+        request = request_for(order_id, idempotency_key or new_id("retop"))
         order = await orders.get_order(session, order_id)
-        await operate(session, settings, temporal, order, CANCEL_RETURN_UPDATE, request, update_id=request_id)
+        await operate(session, settings, temporal, order, update, request, update_id=request.request_id)
     return ReturnResponse(return_=return_in(await order_view(session, order_id), return_id))
