@@ -4,6 +4,7 @@
 #   make test       install (first time), then lint, format check, type check, tests
 #   make lint       ruff check, ruff format --check, mypy
 #   make bench      python -m benchmarks
+#   make replay-check  before every deploy: replay the open workflows on Temporal (TEMPORAL_* settings) on this code
 #   make clean-dev  DELETE all local dev data (.dev: Postgres, Temporal history, localstripe, logs)
 #
 # PYTHON picks the interpreter the virtualenv is made from: make dev PYTHON=python3.12
@@ -15,7 +16,7 @@ VENV_PYTHON := $(VENV)/bin/python
 INSTALL_STAMP := $(VENV)/.installed-gracestowel
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dev test lint bench clean-dev
+.PHONY: help venv dev test lint bench replay-check clean-dev
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -46,6 +47,9 @@ test: lint
 
 bench: $(INSTALL_STAMP)
 	$(VENV_PYTHON) -m benchmarks
+
+replay-check: $(INSTALL_STAMP)
+	$(VENV_PYTHON) -m devstack.replay_check
 
 clean-dev: $(INSTALL_STAMP)
 	$(VENV_PYTHON) -m devstack clean

@@ -22,6 +22,7 @@ from temporalio.client import (
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from activities.errors import ServiceRefusals
@@ -144,15 +145,28 @@ async def ensure_reconciler_schedule(client: Client, settings: Settings) -> None
         await client.get_schedule_handle(RECONCILER_SCHEDULE_ID).update(replace)
 
 
+def sdk_runtime(settings: Settings) -> Runtime | None:
+    """The Temporal SDK's runtime with its own metrics (task latencies, slots, pollers, activity
+    failures…) served at http://WORKER_METRICS_HOST:WORKER_METRICS_PORT/metrics; None when off."""
+    if settings.worker_metrics_port is None:
+        return None
+    address = f"{settings.worker_metrics_host}:{settings.worker_metrics_port}"
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+
+
 async def main() -> None:
     from core.db import get_sessionmaker
+    from core.logs import configure_logging
     from core.settings import get_settings
     from core.stripe_gateway import get_stripe_client
     from core.temporal import connect_temporal
+    from core.tracing import start_tracing, tracing_enabled
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
-    client = await connect_temporal(settings)
+    configure_logging(settings, service="worker")
+    if tracing_enabled(settings):
+        start_tracing(settings, "gracestowel-worker")
+    client = await connect_temporal(settings, runtime=sdk_runtime(settings))
     activities = build_activities(
         settings=settings,
         sessionmaker=get_sessionmaker(),
@@ -162,7 +176,14 @@ async def main() -> None:
     )
     worker = build_worker(client, settings.temporal_task_queue, activities)
     await ensure_reconciler_schedule(client, settings)
-    logging.getLogger("worker").info("worker polling task queue %r", settings.temporal_task_queue)
+    log = logging.getLogger("worker")
+    if settings.worker_metrics_port is not None:
+        log.info(
+            "Temporal SDK metrics on http://%s:%s/metrics",
+            settings.worker_metrics_host,
+            settings.worker_metrics_port,
+        )
+    log.info("worker polling task queue %r", settings.temporal_task_queue)
     await worker.run()
 
 

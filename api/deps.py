@@ -1,8 +1,11 @@
-"""FastAPI dependencies: database session, Temporal client, settings, and who calls the admin API.
+"""FastAPI dependencies: database session, Temporal client, settings, media store, and who calls
+the admin API.
 
 Every admin route declares the role it needs with one of ViewerDep, SupportDep or AdminDep as
-a parameter: `principal: ViewerDep` answers 401 `unauthorized` without a known key, 403
-`forbidden` when the key's role is too low, and otherwise gives the route the caller.
+its first parameter: `principal: ViewerDep` answers 401 `unauthorized` without a known key
+(missing, unknown or revoked), 403 `forbidden` when the key's role is too low, and otherwise
+gives the route the caller. Keys are looked up on every request (services.api_keys), so a
+revocation holds from the next request on; `ADMIN_API_TOKEN` is the bootstrap admin key.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from temporalio.client import Client
 
 from api.errors import APIError, temporal_unavailable
 from core.db import get_sessionmaker
+from core.media import MediaStore
 from core.settings import Settings, get_settings
 from core.temporal import connect_temporal
 from domain.roles import Role
+from services import api_keys
 
 
 async def get_session() -> AsyncIterator[AsyncSession]:
@@ -40,9 +45,16 @@ async def get_temporal(request: Request) -> Client:
     return client
 
 
+def get_media(request: Request) -> MediaStore:
+    """The app's media store (api.main makes it once: local directory or S3/R2)."""
+    media: MediaStore = request.app.state.media
+    return media
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+MediaDep = Annotated[MediaStore, Depends(get_media)]
 
 
 @dataclass(frozen=True)
@@ -53,15 +65,21 @@ class Principal:
     role: Role
 
 
-# ADMIN_API_TOKEN, today's only key.
+# ADMIN_API_TOKEN: the admin key of a fresh installation (and of `make dev`).
 BOOTSTRAP_PRINCIPAL = Principal(name="bootstrap", role=Role.ADMIN)
+_BEARER = "Bearer "
 
 
-def _principal_of(settings: Settings, authorization: str | None) -> Principal | None:
-    expected = f"Bearer {settings.admin_api_token.get_secret_value()}"
-    if authorization is not None and hmac.compare_digest(authorization.encode(), expected.encode()):
+async def _principal_of(settings: Settings, authorization: str | None) -> Principal | None:
+    if authorization is None or not authorization.startswith(_BEARER):
+        return None
+    secret = authorization.removeprefix(_BEARER)
+    if hmac.compare_digest(secret.encode(), settings.admin_api_token.get_secret_value().encode()):
         return BOOTSTRAP_PRINCIPAL
-    return None
+    # Its own short transaction: the route's session is the route's to begin.
+    async with get_sessionmaker()() as session, session.begin():
+        key = await api_keys.authenticate(session, secret)
+    return None if key is None else Principal(name=key.name, role=Role(key.role))
 
 
 class RoleGuard:
@@ -73,7 +91,7 @@ class RoleGuard:
     async def __call__(
         self, settings: SettingsDep, authorization: Annotated[str | None, Header()] = None
     ) -> Principal:
-        principal = _principal_of(settings, authorization)
+        principal = await _principal_of(settings, authorization)
         if principal is None:
             raise APIError(401, "unauthorized", "A valid admin bearer token is required")
         if not principal.role.allows(self.role):

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import psycopg
+import stripe
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -23,13 +24,20 @@ class APIError(Exception):
     """A failure the caller can act on; `code` is machine-readable and stable."""
 
     def __init__(
-        self, status_code: int, code: str, message: str, *, extra: dict[str, Any] | None = None
+        self,
+        status_code: int,
+        code: str,
+        message: str,
+        *,
+        extra: dict[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.code = code
         self.message = message
         self.extra = extra or {}
+        self.headers = headers
 
 
 def not_found(kind: str, identifier: str) -> APIError:
@@ -38,9 +46,47 @@ def not_found(kind: str, identifier: str) -> APIError:
     )
 
 
+# How long a caller of a 503 below should wait before asking again.
+RETRY_AFTER_SECONDS = 2
+
+
 def temporal_unavailable(message: str = "The workflow service is not reachable") -> APIError:
-    """Temporal could not be reached: a 503 the caller may retry."""
-    return APIError(503, "temporal_unavailable", message)
+    """Temporal could not be reached: a 503 the caller may retry (Retry-After)."""
+    return APIError(503, "temporal_unavailable", message, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def checkout_pending() -> APIError:
+    """The checkout workflow did not answer in time (no worker, Temporal slow): ask again later.
+
+    Nothing is lost: the request stays with the workflow, and a repeat gets the real answer.
+    """
+    return APIError(
+        503,
+        "checkout_pending",
+        "The checkout is still being processed; ask again in a moment",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def operation_pending() -> APIError:
+    """The order's workflow did not answer in time: the operation goes on; the same request again
+    (same Idempotency-Key) gets its outcome."""
+    return APIError(
+        503,
+        "operation_pending",
+        "The operation was accepted and is still running; repeat the same request for its result",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def stripe_unavailable() -> APIError:
+    """Stripe did not answer, or answered that it failed: a 503 the caller may retry."""
+    return APIError(503, "stripe_unavailable", "The payment provider is not reachable; try again")
+
+
+# Stripe's own failures and the network's (its SDK has already retried them); its refusals of a
+# request (card declined, invalid request) are not among them.
+_STRIPE_UNAVAILABLE = (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError)
 
 
 class ErrorDetail(BaseModel):
@@ -53,6 +99,24 @@ class ErrorResponse(BaseModel):
     """The body of every error response (for the OpenAPI document; `error_body` builds it)."""
 
     error: ErrorDetail
+
+
+# The OpenAPI entry of a route that may answer temporal_unavailable or checkout_pending.
+RETRY_LATER_RESPONSE: dict[str, Any] = {
+    "model": ErrorResponse,
+    "description": "`checkout_pending` (the checkout did not answer in time) or `temporal_unavailable`:"
+    " ask again after `Retry-After` seconds",
+    "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+}
+
+
+def error_responses(described: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` of a route: each status with the error model and what it means."""
+    return {status: {"model": ErrorResponse, "description": text} for status, text in described.items()}
+
+
+# Every route with a body or query values documents its 400 like this.
+INVALID_REQUEST = "The request is not valid (`invalid_request`, `invalid_json`; `details` say where)"
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -94,16 +158,27 @@ STATUS_BY_CODE: dict[str, int] = {
     "charge_already_refunded": 409,
     "amount_too_large": 409,
     "refund_refused": 409,
-    "operation_pending": 503,
+    "variant_unavailable": 409,
+    # the admin catalog, stock and setup
+    "product_not_found": 404,
+    "image_not_found": 404,
+    "inventory_level_not_found": 404,
+    "stock_location_not_found": 404,
+    "sales_channel_not_found": 404,
+    "api_key_not_found": 404,
+    "handle_taken": 409,
+    "sku_taken": 409,
+    "variant_options_taken": 409,
+    "invalid_status_transition": 409,
+    "insufficient_stock": 409,
+    "inventory_level_exists": 409,
+    "region_name_taken": 409,
+    "country_taken": 409,
+    "shipping_option_name_taken": 409,
+    "stock_location_name_taken": 409,
+    "sales_channel_name_taken": 409,
+    "api_key_name_taken": 409,
 }
-
-# Seconds a client should wait before repeating a request refused with this code.
-RETRY_AFTER_BY_CODE: dict[str, int] = {"operation_pending": 5}
-
-
-def error_responses(by_status: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for a route's errors: each status with the error model and its codes."""
-    return {status: {"model": ErrorResponse, "description": codes} for status, codes in by_status.items()}
 
 
 _HTTP_CODES = {
@@ -126,23 +201,28 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 def _error_response(
-    status_code: int, code: str, message: str, *, details: Any = None, extra: Mapping[str, Any]
+    status_code: int,
+    code: str,
+    message: str,
+    *,
+    details: Any = None,
+    extra: Mapping[str, Any],
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    return JSONResponse({**extra, **error_body(code, message, details)}, status_code=status_code)
+    return JSONResponse(
+        {**extra, **error_body(code, message, details)}, status_code=status_code, headers=headers
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(APIError)
     async def _api_error(_: Request, exc: APIError) -> JSONResponse:
-        return _error_response(exc.status_code, exc.code, exc.message, extra=exc.extra)
+        return _error_response(exc.status_code, exc.code, exc.message, extra=exc.extra, headers=exc.headers)
 
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
         status_code = STATUS_BY_CODE.get(exc.code, 400)
-        response = _error_response(status_code, exc.code, exc.message, details=exc.details, extra=exc.extra)
-        if exc.code in RETRY_AFTER_BY_CODE:
-            response.headers["Retry-After"] = str(RETRY_AFTER_BY_CODE[exc.code])
-        return response
+        return _error_response(status_code, exc.code, exc.message, details=exc.details, extra=exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -154,6 +234,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body("invalid_request", "The request is not valid", details), status_code=400
         )
+
+    async def _stripe_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        logger.warning("Stripe is unavailable: %s", exc)
+        error = stripe_unavailable()
+        return _error_response(error.status_code, error.code, error.message, extra=error.extra)
+
+    for unavailable in _STRIPE_UNAVAILABLE:
+        app.add_exception_handler(unavailable, _stripe_unavailable)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -4,19 +4,29 @@
     url = await store.put("products/classic-bath-towel/sand.svg", data, "image/svg+xml")
 
 `put` returns the public URL to store in `ProductImage.url`; putting the same key again
-replaces the object and returns the same URL. With the local store the API serves the
-directory at `/media` (api.main); with S3 the bucket (or `S3_PUBLIC_BASE_URL`) serves it.
+replaces the object and returns the same URL; `delete` removes it (a missing one is no error).
+With the local store the API serves the directory at `/media` (api.main); with S3 the bucket
+(or `S3_PUBLIC_BASE_URL`) serves it.
+
+`identify_image` tells what an uploaded file really is, from its bytes (Pillow decodes it):
+PNG, JPEG, WebP or GIF. SVG is not accepted from uploads: it can carry script, and we do not
+sanitize it (the seed's own swatches are SVG, written by our code).
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import mimetypes
 import os
 import re
 import tempfile
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
+
+from PIL import Image, UnidentifiedImageError
 
 from core.settings import Settings
 
@@ -39,6 +49,50 @@ class MediaStore(Protocol):
         """Store `data` under `key` (replacing what is there) and return its public URL."""
         ...
 
+    async def delete(self, key: str) -> None:
+        """Remove the object under `key`; one that is not there is not an error."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ImageKind:
+    content_type: str
+    extension: str
+
+
+# What uploads may be, by Pillow's name of the format.
+UPLOADABLE_IMAGES = {
+    "PNG": ImageKind("image/png", "png"),
+    "JPEG": ImageKind("image/jpeg", "jpg"),
+    "WEBP": ImageKind("image/webp", "webp"),
+    "GIF": ImageKind("image/gif", "gif"),
+}
+
+
+def identify_image(data: bytes) -> ImageKind | None:
+    """What the bytes are if they are a whole PNG, JPEG, WebP or GIF image, else None.
+
+    Pillow reads the header and checks the file's structure (`verify`); an image with more
+    pixels than Pillow's decompression-bomb limit is refused too.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=list(UPLOADABLE_IMAGES)) as image:
+                kind = UPLOADABLE_IMAGES.get(image.format or "")
+                image.verify()
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        # What Pillow raises for a truncated or corrupt file.
+        OSError,
+        SyntaxError,
+        ValueError,
+    ):
+        return None
+    return kind
+
 
 class LocalMediaStore:
     """Files under `directory`, served by the API at `url_prefix` (their type follows the extension)."""
@@ -59,6 +113,9 @@ class LocalMediaStore:
             )
         await asyncio.to_thread(self._write, self.directory / key, data)
         return url
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread((self.directory / check_key(key)).unlink, missing_ok=True)
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
@@ -118,6 +175,9 @@ class S3MediaStore:
             self.client.put_object, Bucket=self.bucket, Key=key, Body=data, ContentType=content_type
         )
         return url
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self.client.delete_object, Bucket=self.bucket, Key=check_key(key))
 
 
 def media_store_from(settings: Settings) -> LocalMediaStore | S3MediaStore:

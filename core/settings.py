@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_WEBHOOK_SECRET = "whsec_dev_gracestowel"
@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     stripe_webhook_secret: SecretStr = SecretStr(DEV_WEBHOOK_SECRET)
     # Not a secret: the storefront's Stripe.js uses it in the browser.
     stripe_publishable_key: str = Field(default=DEV_STRIPE_PUBLISHABLE_KEY, pattern=r"^pk_(test|live)_\w+$")
+    # Per request. The client tries 3 times (2 network retries), so a Stripe that hangs fails a
+    # call in under 30 s, the activities' start-to-close timeout (the SDK's own default is 80 s).
+    stripe_timeout_seconds: float = Field(default=8.0, gt=0)
 
     admin_api_token: SecretStr = SecretStr(DEV_ADMIN_TOKEN)
 
@@ -55,6 +58,9 @@ class Settings(BaseSettings):
     s3_secret_access_key: SecretStr | None = None
     s3_public_base_url: str | None = None
     local_media_dir: str = ".dev/media"
+    media_max_upload_bytes: int = Field(
+        default=10 * 1024 * 1024, gt=0, description="Largest product image the admin API accepts."
+    )
 
     checkout_payment_timeout_seconds: int = Field(default=3600, gt=0)
     reconciler_interval_seconds: int = Field(default=300, gt=0)
@@ -65,6 +71,31 @@ class Settings(BaseSettings):
     shop_notification_email: str = "shop@gracestowel.example"
     # How long an admin operation on an order waits for its workflow before answering 503.
     order_operation_wait_seconds: float = Field(default=30.0, gt=0)
+    checkout_answer_timeout_seconds: float = Field(
+        default=15,
+        gt=0,
+        description="How long payment-sessions and complete wait for the checkout workflow before"
+        " answering 503 checkout_pending with Retry-After.",
+    )
+
+    # Operating it (README): logs, the worker's SDK metrics, tracing.
+    log_format: Literal["json", "text"] = Field(
+        default_factory=lambda data: "text" if data.get("environment") == "dev" else "json",
+        description="json: one object per line (default outside dev); text: for a person at a terminal.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    worker_metrics_port: int | None = Field(
+        default=9464, ge=1, le=65535, description="The worker's Temporal SDK metrics; 0 or empty: off."
+    )
+    worker_metrics_host: str = "127.0.0.1"
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP collector (http://collector:4318); unset: no tracing at all."
+    )
+
+    @field_validator("worker_metrics_port", "otel_exporter_otlp_endpoint", mode="before")
+    @classmethod
+    def _empty_means_off(cls, value: Any) -> Any:
+        return None if value in ("", "0", 0) else value
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_outside_dev(self) -> Self:

@@ -13,19 +13,22 @@ from typing import Any
 
 import stripe
 
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 from domain.checkout import PaymentIntentSnapshot
 
 
-@lru_cache
-def get_stripe_client() -> stripe.StripeClient:
-    settings = get_settings()
+def stripe_client_from(settings: Settings) -> stripe.StripeClient:
     return stripe.StripeClient(
         settings.stripe_secret_key.get_secret_value(),
         base_addresses={"api": settings.stripe_api_base} if settings.stripe_api_base else None,
         max_network_retries=2,
-        http_client=stripe.HTTPXClient(),
+        http_client=stripe.HTTPXClient(timeout=settings.stripe_timeout_seconds),
     )
+
+
+@lru_cache
+def get_stripe_client() -> stripe.StripeClient:
+    return stripe_client_from(get_settings())
 
 
 def snapshot(payment_intent: stripe.PaymentIntent) -> PaymentIntentSnapshot:
@@ -114,3 +117,9 @@ def dispute_of(dispute: stripe.Dispute) -> StripeDispute:
         created=int(data.get("created") or 0),
         balance_transactions=tuple(movements),
     )
+
+
+async def check_stripe() -> None:
+    """Stripe answers an authenticated request with our key (the health check): the cheapest
+    one localstripe serves too. No retries, so a down Stripe is seen at once."""
+    await get_stripe_client().v1.payment_intents.list_async({"limit": 1}, {"max_network_retries": 0})

@@ -11,6 +11,7 @@ Supervisor-only variables (not application settings):
 | `TEMPORAL_HTTP_PORT` | a free port | Temporal's HTTP API (the CLI picks one when unset) |
 | `TEMPORAL_METRICS_PORT` | a free port | Temporal's `/metrics` (the CLI picks one when unset) |
 | `LOCALSTRIPE_PORT` | `8420` | localstripe |
+| `WORKER_METRICS_PORT` | `9464` | the worker's Temporal SDK metrics (a setting of the worker); `0`: off |
 | `DEVSTACK_READY_TIMEOUT` | `90` | seconds each service may take to become ready |
 | `DEVSTACK_STOP_TIMEOUT` | `10` | seconds a service may take to stop before it is killed |
 
@@ -36,6 +37,7 @@ DATABASE_NAME = "gracestowel"
 
 DEFAULT_TASK_QUEUE: str = Settings.model_fields["temporal_task_queue"].default
 DEFAULT_NAMESPACE: str = Settings.model_fields["temporal_namespace"].default
+DEFAULT_WORKER_METRICS_PORT: int = Settings.model_fields["worker_metrics_port"].default
 WEBHOOK_NAME = "gracestowel"
 
 
@@ -53,6 +55,7 @@ class DevConfig:
     temporal_http_port: int | None
     temporal_metrics_port: int | None
     localstripe_port: int
+    worker_metrics_port: int | None  # None: off
     # Set when the developer points at their own service; then it is not started here.
     external_database_url: str | None
     external_temporal_address: str | None
@@ -104,6 +107,12 @@ class DevConfig:
         return f"http://{self.host}:{self.temporal_ui_port}"
 
     @property
+    def worker_metrics_url(self) -> str | None:
+        if self.worker_metrics_port is None:
+            return None
+        return f"http://{self.host}:{self.worker_metrics_port}/metrics"
+
+    @property
     def webhook_url(self) -> str:
         return f"{self.api_url}/hooks/stripe"
 
@@ -119,6 +128,8 @@ class DevConfig:
                 ports.append((self.temporal_metrics_port, "Temporal metrics"))
         if not self.external_stripe:
             ports.append((self.localstripe_port, "localstripe"))
+        if self.worker_metrics_port is not None:
+            ports.append((self.worker_metrics_port, "worker metrics"))
         return ports
 
 
@@ -133,6 +144,15 @@ def _port(env: Mapping[str, str], name: str, default: int | None) -> int | None:
     if not 0 < port < 65536:
         raise ConfigError(f"{name}={port} is not a valid port (1-65535)")
     return port
+
+
+def _optional_port(env: Mapping[str, str], name: str, default: int) -> int | None:
+    """A port that `0` or an empty value switches off; unset, the default."""
+    if name not in env:
+        return default
+    if env[name].strip() in ("", "0"):
+        return None
+    return _port(env, name, default)
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
@@ -190,6 +210,7 @@ def load_config(environ: Mapping[str, str] | None = None, root: Path = ROOT) -> 
         temporal_http_port=_port(env, "TEMPORAL_HTTP_PORT", None),
         temporal_metrics_port=_port(env, "TEMPORAL_METRICS_PORT", None),
         localstripe_port=localstripe_port,
+        worker_metrics_port=_optional_port(env, "WORKER_METRICS_PORT", DEFAULT_WORKER_METRICS_PORT),
         external_database_url=setting("DATABASE_URL"),
         external_temporal_address=setting("TEMPORAL_ADDRESS"),
         external_stripe=setting("STRIPE_SECRET_KEY") is not None,
@@ -221,6 +242,8 @@ def child_environment(config: DevConfig, database_url: str, base: Mapping[str, s
         env["TEMPORAL_UI_URL"] = config.temporal_ui_url
     env["API_HOST"] = config.host
     env["API_PORT"] = str(config.api_port)
+    env["WORKER_METRICS_HOST"] = config.host
+    env["WORKER_METRICS_PORT"] = str(config.worker_metrics_port or 0)
     if not config.external_stripe:
         env["STRIPE_API_BASE"] = config.localstripe_url
     if not config.media_dir_is_set:

@@ -129,6 +129,11 @@ class ManagedProcess:
         await exited
         return popen.returncode
 
+    async def kill(self) -> int | None:
+        """SIGKILL to its process group at once, as a crash would; returns the exit code."""
+        self._signal_group(signal.SIGKILL)
+        return await self.stop(grace=0)
+
     def describe_exit(self) -> str:
         code = self.returncode()
         if code is None:

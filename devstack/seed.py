@@ -1,8 +1,11 @@
 """The demo catalog of Grace's Towel: regions, channels, warehouses, towels, prices, stock, shipping.
 
-Idempotent: every row is found by its natural key (region name, channel name, location name,
-product handle, SKU, shipping option (region, name), ...) and created only if missing; rows
-that exist are left as they are, so stock that changed in a demo is not reset.
+Everything is created through the same service functions the admin API calls (services.setup,
+services.products; stock through services.inventory, so every level starts with its ledger
+row), with `seed` as the actor. Idempotent: each thing is found by its natural key (location,
+channel, region name; shipping option (region, name); product handle; SKU, among deleted
+variants too) and created only if missing; what exists is left as it is, so stock or prices
+changed in a demo are not reset, and a variant an operator deleted is not brought back.
 
     python -m devstack.seed        # against DATABASE_URL
 
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from xml.sax.saxutils import escape
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import (
     AsyncSession,
     AsyncSessionTransaction,
@@ -39,26 +42,20 @@ from sqlalchemy.ext.asyncio import (
 from core.db import database_url
 from core.media import MediaStore, media_store_from
 from core.settings import get_settings
+from domain.catalog import NewProduct, NewVariant, OptionIn, PriceIn, ProductStatus, StockIn
 from domain.ids import new_id
+from domain.setup import NewRegion, NewSalesChannel, NewShippingOption, NewStockLocation
 from models import (
     Base,
-    Country,
-    InventoryItem,
-    InventoryLevel,
     Product,
     ProductImage,
-    ProductOption,
-    ProductOptionValue,
     ProductVariant,
     Region,
     SalesChannel,
-    SalesChannelStockLocation,
     ShippingOption,
     StockLocation,
-    VariantPrice,
 )
-from models.product import variant_option_values
-from services.inventory import create_level
+from services import products, setup
 
 # The ledger's actor of the demo stock.
 SEED_ACTOR = "seed"
@@ -75,7 +72,7 @@ class RegionSeed:
     currency_code: str
     tax_rate_bps: int
     sales_channel: str
-    countries: Mapping[str, str]  # iso_2 -> name
+    countries: tuple[str, ...]  # iso_2 codes
     shipping: Mapping[str, int]  # option name -> amount in the region's currency
 
 
@@ -95,7 +92,7 @@ class ProductSeed:
     description: str
     option_titles: tuple[str, ...]
     variants: tuple[VariantSeed, ...]
-    status: str = "published"
+    status: ProductStatus = ProductStatus.PUBLISHED
 
 
 LOCATIONS = {EU_WAREHOUSE: "nl", US_WAREHOUSE: "us"}
@@ -107,18 +104,7 @@ REGIONS = (
         currency_code="eur",
         tax_rate_bps=2000,
         sales_channel=EU_CHANNEL,
-        countries={
-            "at": "Austria",
-            "be": "Belgium",
-            "de": "Germany",
-            "es": "Spain",
-            "fi": "Finland",
-            "fr": "France",
-            "ie": "Ireland",
-            "it": "Italy",
-            "nl": "Netherlands",
-            "pt": "Portugal",
-        },
+        countries=("at", "be", "de", "es", "fi", "fr", "ie", "it", "nl", "pt"),
         shipping={"Standard": 495, "Express": 1295},
     ),
     RegionSeed(
@@ -126,7 +112,7 @@ REGIONS = (
         currency_code="usd",
         tax_rate_bps=0,
         sales_channel=WORLD_CHANNEL,
-        countries={"us": "United States"},
+        countries=("us",),
         shipping={"Standard": 595, "Express": 1495},
     ),
     RegionSeed(
@@ -134,7 +120,7 @@ REGIONS = (
         currency_code="jpy",
         tax_rate_bps=1000,
         sales_channel=WORLD_CHANNEL,
-        countries={"jp": "Japan"},
+        countries=("jp",),
         shipping={"Standard": 800, "Express": 1500},  # whole yen
     ),
 )
@@ -278,157 +264,97 @@ PRODUCTS = (
         description="Coming soon: a boxed set of bath, hand and guest towels.",
         option_titles=("Colour",),
         variants=_colours("TGS", ("Sand",), _prices(7900, 8900, 12800), _stock(eu=0, us=0)),
-        status="draft",
+        status=ProductStatus.DRAFT,
     ),
 )
 
 
-# --- creating rows by natural key --------------------------------------------------------
+# --- creating what is missing, through the services --------------------------------------
 
 ModelT = TypeVar("ModelT", bound=Base)
 
 
-async def _ensure(
-    session: AsyncSession,
-    model: type[ModelT],
-    key: Mapping[str, Any],
-    *,
-    id_prefix: str | None,
-    **fields: Any,
-) -> ModelT:
-    """The row with these natural-key values; created from `fields` if missing, else left as it is."""
-    existing = await session.scalar(select(model).filter_by(**key))
-    if existing is not None:
-        return existing
-    if id_prefix is not None:
-        fields["id"] = new_id(id_prefix)
-    row = model(**key, **fields)
-    session.add(row)
-    await session.flush()
-    return row
+async def _find(session: AsyncSession, model: type[ModelT], **key: Any) -> ModelT | None:
+    found: ModelT | None = await session.scalar(select(model).filter_by(**key))
+    return found
 
 
-async def _seed_places(session: AsyncSession) -> None:
-    """Channels, warehouses, the strict channel -> warehouse mapping, regions and countries."""
-    locations = {
-        name: await _ensure(session, StockLocation, {"name": name}, id_prefix="sloc", country_code=country)
-        for name, country in LOCATIONS.items()
-    }
+async def _seed_places(session: AsyncSession) -> dict[str, StockLocation]:
+    """Warehouses, channels, the strict channel -> warehouse mapping, regions and their shipping.
+
+    Returns the warehouses by name.
+    """
+    locations: dict[str, StockLocation] = {}
+    for name, country in LOCATIONS.items():
+        locations[name] = await _find(session, StockLocation, name=name) or await setup.create_stock_location(
+            session, NewStockLocation(name=name, country_code=country), actor=SEED_ACTOR
+        )
     channels: dict[str, SalesChannel] = {}
     for channel_name, location_name in CHANNEL_LOCATIONS.items():
-        channel = await _ensure(session, SalesChannel, {"name": channel_name}, id_prefix="sc")
-        await _ensure(
-            session,
-            SalesChannelStockLocation,
-            {"sales_channel_id": channel.id},
-            id_prefix=None,
-            stock_location_id=locations[location_name].id,
+        channel = await _find(session, SalesChannel, name=channel_name) or await setup.create_sales_channel(
+            session, NewSalesChannel(name=channel_name), actor=SEED_ACTOR
         )
+        if await setup.channel_location(session, channel.id) is None:
+            await setup.set_channel_location(
+                session, channel.id, locations[location_name].id, actor=SEED_ACTOR
+            )
         channels[channel_name] = channel
     for seed in REGIONS:
-        region = await _ensure(
+        region = await _find(session, Region, name=seed.name) or await setup.create_region(
             session,
-            Region,
-            {"name": seed.name},
-            id_prefix="reg",
-            currency_code=seed.currency_code,
-            tax_rate_bps=seed.tax_rate_bps,
-            sales_channel_id=channels[seed.sales_channel].id,
+            NewRegion(
+                name=seed.name,
+                currency_code=seed.currency_code,
+                countries=list(seed.countries),
+                tax_rate_bps=seed.tax_rate_bps,
+                sales_channel_id=channels[seed.sales_channel].id,
+            ),
+            actor=SEED_ACTOR,
         )
-        for iso_2, country_name in seed.countries.items():
-            await _ensure(
-                session, Country, {"iso_2": iso_2}, id_prefix=None, name=country_name, region_id=region.id
-            )
         for option_name, amount in seed.shipping.items():
-            await _ensure(
-                session,
-                ShippingOption,
-                {"region_id": region.id, "name": option_name},
-                id_prefix="so",
-                amount=amount,
-            )
+            if await _find(session, ShippingOption, region_id=region.id, name=option_name) is None:
+                await setup.create_shipping_option(
+                    session,
+                    NewShippingOption(region_id=region.id, name=option_name, amount=amount),
+                    actor=SEED_ACTOR,
+                )
+    return locations
 
 
-async def _seed_options(
-    session: AsyncSession, product: Product, seed: ProductSeed
-) -> dict[tuple[str, str], str]:
-    """Options and their values; returns value IDs by (option title, value)."""
-    value_ids: dict[tuple[str, str], str] = {}
-    for rank, title in enumerate(seed.option_titles):
-        option = await _ensure(
-            session, ProductOption, {"product_id": product.id, "title": title}, id_prefix="opt", rank=rank
-        )
-        values = dict.fromkeys(variant.option_values[rank] for variant in seed.variants)
-        for value_rank, value in enumerate(values):
-            option_value = await _ensure(
-                session,
-                ProductOptionValue,
-                {"option_id": option.id, "value": value},
-                id_prefix="optval",
-                rank=value_rank,
-            )
-            value_ids[title, value] = option_value.id
-    return value_ids
-
-
-async def _link_option_value(session: AsyncSession, variant_id: str, option_value_id: str) -> None:
-    linked = await session.scalar(
-        select(func.count())
-        .select_from(variant_option_values)
-        .where(
-            variant_option_values.c.variant_id == variant_id,
-            variant_option_values.c.option_value_id == option_value_id,
-        )
-    )
-    if not linked:
-        await session.execute(
-            insert(variant_option_values).values(variant_id=variant_id, option_value_id=option_value_id)
-        )
-
-
-async def _seed_variant(
-    session: AsyncSession,
-    product: Product,
-    seed: ProductSeed,
-    variant_seed: VariantSeed,
-    rank: int,
-    value_ids: Mapping[tuple[str, str], str],
-    locations: Mapping[str, StockLocation],
-) -> None:
-    variant = await _ensure(
-        session,
-        ProductVariant,
-        {"sku": variant_seed.sku},
-        id_prefix="variant",
-        product_id=product.id,
-        title=" / ".join(variant_seed.option_values),
-        rank=rank,
-    )
-    for title, value in zip(seed.option_titles, variant_seed.option_values, strict=True):
-        await _link_option_value(session, variant.id, value_ids[title, value])
-    for currency_code, amount in variant_seed.prices.items():
-        await _ensure(
-            session,
-            VariantPrice,
-            {"variant_id": variant.id, "currency_code": currency_code},
-            id_prefix="price",
-            amount=amount,
-        )
-    item = await _ensure(session, InventoryItem, {"variant_id": variant.id}, id_prefix="iitem")
-    for location_name, stocked in variant_seed.stock.items():
-        location_id = locations[location_name].id
-        level = await session.scalar(
-            select(InventoryLevel).filter_by(inventory_item_id=item.id, location_id=location_id)
-        )
-        if level is None:  # a new level's stock is written with its ledger row, like any other
-            await create_level(
-                session,
-                inventory_item_id=item.id,
-                location_id=location_id,
+def _new_variant(
+    seed: ProductSeed, variant: VariantSeed, locations: Mapping[str, StockLocation]
+) -> NewVariant:
+    return NewVariant(
+        title=" / ".join(variant.option_values),
+        sku=variant.sku,
+        options=dict(zip(seed.option_titles, variant.option_values, strict=True)),
+        prices=[PriceIn(currency_code=code, amount=amount) for code, amount in variant.prices.items()],
+        inventory=[
+            StockIn(
+                location_id=locations[name].id,
                 stocked_quantity=stocked,
-                allow_backorder=variant_seed.allow_backorder,
-                actor=SEED_ACTOR,
+                allow_backorder=variant.allow_backorder,
             )
+            for name, stocked in variant.stock.items()
+        ],
+    )
+
+
+def _new_product(seed: ProductSeed, locations: Mapping[str, StockLocation]) -> NewProduct:
+    return NewProduct(
+        title=seed.title,
+        handle=seed.handle,
+        description=seed.description,
+        status=seed.status,
+        options=[
+            OptionIn(
+                title=title,
+                values=list(dict.fromkeys(variant.option_values[rank] for variant in seed.variants)),
+            )
+            for rank, title in enumerate(seed.option_titles)
+        ],
+        variants=[_new_variant(seed, variant, locations) for variant in seed.variants],
+    )
 
 
 # --- product images ------------------------------------------------------------------------
@@ -511,34 +437,33 @@ async def _seed_images(session: AsyncSession, media: MediaStore, product: Produc
         if row.url in legacy:
             await session.delete(row)
     rows = [row for row in rows if row.url not in legacy]
-    for rank, image in enumerate(product_images(seed)):
+    for image in product_images(seed):
         url = await media.put(image.key, image.data, SVG)
         found = next((row for row in rows if row.url == url or row.url.endswith(f"/{image.key}")), None)
         if found is None:
-            session.add(ProductImage(id=new_id("img"), product_id=product.id, url=url, rank=rank))
-        elif found.url != url:
-            found.url = url
+            await products.add_image(
+                session, product.id, image_id=new_id("img"), key=image.key, url=url, actor=SEED_ACTOR
+            )
+        else:
+            found.url, found.key = url, image.key
     await session.flush()
 
 
-async def _seed_products(session: AsyncSession, media: MediaStore) -> None:
-    locations = {
-        location.name: location
-        for location in await session.scalars(select(StockLocation).where(StockLocation.name.in_(LOCATIONS)))
-    }
+async def _seed_products(
+    session: AsyncSession, media: MediaStore, locations: Mapping[str, StockLocation]
+) -> None:
+    # Every SKU ever used, deleted variants' too: the seed adds only what never existed.
+    skus = set(await session.scalars(select(ProductVariant.sku)))
     for seed in PRODUCTS:
-        product = await _ensure(
-            session,
-            Product,
-            {"handle": seed.handle},
-            id_prefix="prod",
-            title=seed.title,
-            description=seed.description,
-            status=seed.status,
-        )
-        value_ids = await _seed_options(session, product, seed)
-        for rank, variant_seed in enumerate(seed.variants):
-            await _seed_variant(session, product, seed, variant_seed, rank, value_ids, locations)
+        product = await _find(session, Product, handle=seed.handle)
+        if product is None:
+            product = await products.create_product(session, _new_product(seed, locations), actor=SEED_ACTOR)
+        else:
+            for variant in seed.variants:
+                if variant.sku not in skus:
+                    await products.add_variant(
+                        session, product.id, _new_variant(seed, variant, locations), actor=SEED_ACTOR
+                    )
         await _seed_images(session, media, product, seed)
 
 
@@ -555,8 +480,8 @@ async def seed_demo_catalog(session: AsyncSession, media: MediaStore | None = No
     if media is None:
         media = media_store_from(get_settings())
     async with _transaction(session):
-        await _seed_places(session)
-        await _seed_products(session, media)
+        locations = await _seed_places(session)
+        await _seed_products(session, media, locations)
 
 
 async def _seed_configured_database() -> None:

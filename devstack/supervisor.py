@@ -36,6 +36,14 @@ logger = logging.getLogger("devstack")
 SEED_MODULE = "devstack.seed"
 
 
+def api_command(config: DevConfig) -> list[str]:
+    return [
+        sys.executable,
+        *("-m", "uvicorn", "--factory", "api.main:create_app"),
+        *("--host", config.host, "--port", str(config.api_port)),
+    ]
+
+
 @dataclass
 class _Stoppable:
     name: str
@@ -154,22 +162,7 @@ class Supervisor:
         await self._seed(child_env)
         self._check_stop()
 
-        api = self._spawn(
-            "API",
-            "api",
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "api.main:create_app",
-                "--host",
-                cfg.host,
-                "--port",
-                str(cfg.api_port),
-            ],
-            child_env,
-        )
+        api = self._spawn("API", "api", api_command(cfg), child_env)
         worker: ManagedProcess | None = None
         if (cfg.root / "worker.py").is_file():
             worker = self._spawn("worker", "worker", [sys.executable, "worker.py"], child_env)
@@ -201,7 +194,7 @@ class Supervisor:
             pid = worker.pid
 
             async def polling() -> bool:
-                return await temporal.worker_polling(client, cfg.namespace, cfg.task_queue, pid, since_wall)
+                return await temporal.worker_polling(client, cfg.task_queue, pid, since_wall)
 
             t0 = time.monotonic()
             await wait_until_ready(
@@ -437,6 +430,11 @@ class Supervisor:
             if cfg.external_temporal_address is None
             else f"{cfg.external_temporal_address} (TEMPORAL_ADDRESS; no local UI)"
         )
+        worker_metrics_line = (
+            f"{cfg.worker_metrics_url}  (Temporal SDK)"
+            if cfg.worker_metrics_url
+            else "off (WORKER_METRICS_PORT=0)"
+        )
         timings = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in self.timings)
         lines = [
             "",
@@ -444,6 +442,9 @@ class Supervisor:
             f"  API            {cfg.api_url}",
             f"  Shop           {cfg.api_url}/shop/",
             f"  API docs       {cfg.api_url}/docs",
+            f"  Health         {cfg.api_url}/health",
+            f"  API metrics    {cfg.api_url}/metrics",
+            f"  Worker metrics {worker_metrics_line}",
             f"  Temporal UI    {temporal_line}",
             f"  Stripe         {stripe_line}",
             f"  PostgreSQL     {database_line}",

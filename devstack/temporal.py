@@ -20,10 +20,9 @@ from pathlib import Path
 
 from temporalio.api.enums.v1 import IndexedValueType, TaskQueueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from core.temporal import task_queue_pollers
 from devstack.config import DevConfig
 
 _TYPES: dict[str, IndexedValueType.ValueType] = {
@@ -112,19 +111,10 @@ async def ensure_search_attributes(client: Client, namespace: str, wanted: Mappi
     return sorted(missing)
 
 
-async def worker_polling(
-    client: Client, namespace: str, task_queue: str, pid: int | None, since: float
-) -> bool:
+async def worker_polling(client: Client, task_queue: str, pid: int | None, since: float) -> bool:
     """A worker polls `task_queue` for workflow tasks: ours (identity `pid@host`, the SDK's
     default) or one that polled after `since` (a wall-clock timestamp)."""
-    response = await client.workflow_service.describe_task_queue(
-        DescribeTaskQueueRequest(
-            namespace=namespace,
-            task_queue=TaskQueue(name=task_queue),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        )
-    )
-    for poller in response.pollers:
+    for poller in await task_queue_pollers(client, task_queue, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW):
         if pid is not None and poller.identity.startswith(f"{pid}@"):
             return True
         if poller.HasField("last_access_time") and poller.last_access_time.ToSeconds() >= since:

@@ -9,6 +9,13 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{ULID()}"
 
 
+def payment_intent_of_workflow(workflow_id: str) -> str | None:
+    """The PaymentIntent a workflow belongs to: every workflow of a payment has an ID that is,
+    or starts with, the PaymentIntent's (`pi_…`, `pi_…:fulfillment`); others (the reconciler) none."""
+    payment_intent_id = workflow_id.split(":", 1)[0]
+    return payment_intent_id if payment_intent_id.startswith("pi_") else None
+
+
 def fulfillment_workflow_id(payment_intent_id: str) -> str:
     return f"{payment_intent_id}:fulfillment"
 

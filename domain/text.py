@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 # No C0 controls, DEL or C1 controls anywhere.
 SINGLE_LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
@@ -43,3 +43,9 @@ def multi_line(max_length: int, *, min_length: int = 1) -> StringConstraints:
 
 Handle = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=HANDLE_PATTERN)]
 Sku = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=SKU_PATTERN)]
+
+
+class StrictInput(BaseModel):
+    """Base of every admin input: no unknown fields, no type coercion ("12" is not 12, nor 12.0)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)

@@ -1,5 +1,7 @@
 """SQLAlchemy 2.0 typed tables, one module per domain. Importing the package registers them all."""
 
+from models.api_key import ApiKey
+from models.audit import AuditLogEntry
 from models.base import Base
 from models.cart import Cart, CartShippingMethod, LineItem, ShippingOption
 from models.checkout import Checkout
@@ -25,6 +27,8 @@ from models.refund import Dispute, Refund
 from models.region import Country, Region, SalesChannel, SalesChannelStockLocation, StockLocation
 
 __all__ = [
+    "ApiKey",
+    "AuditLogEntry",
     "Base",
     "Cart",
     "CartShippingMethod",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
@@ -11,19 +11,27 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, Timestamped
 
+if TYPE_CHECKING:
+    from models.region import Region
+
 ID = String(64)
 MAX_LINE_QUANTITY = 1000
 
 
 class ShippingOption(Timestamped, Base):
     __tablename__ = "shipping_options"
-    __table_args__ = (CheckConstraint("amount >= 0", name="amount_non_negative"),)
+    __table_args__ = (
+        UniqueConstraint("region_id", "name"),
+        CheckConstraint("amount >= 0", name="amount_non_negative"),
+    )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     region_id: Mapped[str] = mapped_column(ForeignKey("regions.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     # In the region's currency, minor units.
     amount: Mapped[int] = mapped_column(BigInteger)
+
+    region: Mapped[Region] = relationship(lazy="joined", innerjoin=True)
 
 
 class Cart(Timestamped, Base):

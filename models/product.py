@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from domain.catalog import ProductStatus
 from models.base import Base, Timestamped
 
 ID = String(64)
@@ -21,7 +36,9 @@ class Product(Timestamped, Base):
     __tablename__ = "products"
     __table_args__ = (
         CheckConstraint("handle ~ '^[a-z0-9]+(-[a-z0-9]+)*$'", name="handle_slug"),
-        CheckConstraint("status IN ('draft', 'published')", name="status_known"),
+        CheckConstraint(
+            "status IN ({})".format(", ".join(f"'{status}'" for status in ProductStatus)), name="status_known"
+        ),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -33,8 +50,12 @@ class Product(Timestamped, Base):
     options: Mapped[list[ProductOption]] = relationship(
         back_populates="product", order_by="ProductOption.rank", lazy="selectin"
     )
+    # Live variants only: a deleted one stays in its table for the orders and carts that name it.
     variants: Mapped[list[ProductVariant]] = relationship(
-        back_populates="product", order_by="ProductVariant.rank", lazy="selectin"
+        back_populates="product",
+        primaryjoin="and_(Product.id == ProductVariant.product_id, ProductVariant.deleted_at.is_(None))",
+        order_by="ProductVariant.rank",
+        lazy="selectin",
     )
     images: Mapped[list[ProductImage]] = relationship(order_by="ProductImage.rank", lazy="selectin")
 
@@ -67,13 +88,22 @@ class ProductOptionValue(Base):
 
 
 class ProductVariant(Timestamped, Base):
+    """A sellable variant. Deleting one sets `deleted_at` (orders and carts keep pointing at it)
+    and frees its SKU: SKUs are unique among live variants only."""
+
     __tablename__ = "product_variants"
+    __table_args__ = (
+        Index(
+            "uq_product_variants_live_sku", "sku", unique=True, postgresql_where=text("deleted_at IS NULL")
+        ),
+    )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     product_id: Mapped[str] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
-    sku: Mapped[str] = mapped_column(String(100), unique=True)
+    sku: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(300))
     rank: Mapped[int] = mapped_column(default=0)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     product: Mapped[Product] = relationship(back_populates="variants")
     prices: Mapped[list[VariantPrice]] = relationship(lazy="selectin")
@@ -102,4 +132,7 @@ class ProductImage(Base):
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     product_id: Mapped[str] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), index=True)
     url: Mapped[str] = mapped_column(String(1000))
+    # The object's key in the media store (core.media), to delete it with the row; null for
+    # rows written before migration 0005 (the seed fills in its own).
+    key: Mapped[str | None] = mapped_column(String(512))
     rank: Mapped[int] = mapped_column(default=0)

@@ -183,6 +183,20 @@ async def set_shipping_method(session: AsyncSession, cart_id: str, option_id: st
     return cart
 
 
+async def reprice(session: AsyncSession, cart: Cart) -> None:
+    """Bring the cart's prices up to the catalog's; a cart whose prices changed gets a new version."""
+    before = _prices_of(cart)
+    await refresh_prices(session, cart)
+    if _prices_of(cart) != before:
+        cart.version += 1
+        await session.flush()
+
+
+def _prices_of(cart: Cart) -> tuple[list[int], int | None]:
+    method = cart.shipping_method
+    return [item.unit_price for item in cart.items], method.amount if method is not None else None
+
+
 async def refresh_prices(session: AsyncSession, cart: Cart) -> None:
     """Set every line's unit price and the shipping amount from the server's current prices."""
     prices = await variant_prices(session, {item.variant_id for item in cart.items}, cart.currency_code)

@@ -11,9 +11,10 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.catalog import ProductStatus
 from models import (
     InventoryItem,
     InventoryLevel,
@@ -25,7 +26,7 @@ from models import (
     VariantPrice,
 )
 
-PUBLISHED = "published"
+PUBLISHED = ProductStatus.PUBLISHED
 
 # IDs (`cart_01J...`) and handles (`classic-bath-towel`) only ever use these characters.
 # Checking first means odd input (a NUL byte, a megabyte of text) is "not found" without
@@ -72,9 +73,17 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-async def list_products(session: AsyncSession, *, q: str | None, limit: int, offset: int) -> ProductPage:
-    """Published products, ordered by title, optionally filtered by a case-insensitive title search."""
-    conditions = [Product.status == PUBLISHED]
+async def list_products(
+    session: AsyncSession,
+    *,
+    q: str | None,
+    limit: int,
+    offset: int,
+    statuses: Collection[str] = (PUBLISHED,),
+) -> ProductPage:
+    """Products (the store's: published ones), ordered by title, optionally filtered by a
+    case-insensitive title search."""
+    conditions = [Product.status.in_(statuses)]
     if q:
         conditions.append(Product.title.ilike(f"%{_escape_like(q)}%", escape="\\"))
     count = await session.scalar(select(func.count()).select_from(Product).where(*conditions))
@@ -97,17 +106,32 @@ async def get_product(session: AsyncSession, id_or_handle: str) -> Product | Non
 
 
 async def get_sellable_variant(session: AsyncSession, variant_id: str) -> tuple[ProductVariant, str] | None:
-    """A variant of a published product (drafts cannot be bought), with its product's title."""
+    """A live variant of a published product (drafts and archived ones cannot be bought), with
+    its product's title."""
     if not is_plausible_key(variant_id):
         return None
     row = (
         await session.execute(
             select(ProductVariant, Product.title)
             .join(Product, Product.id == ProductVariant.product_id)
-            .where(ProductVariant.id == variant_id, Product.status == PUBLISHED)
+            .where(_sellable(), ProductVariant.id == variant_id)
         )
     ).first()
     return None if row is None else (row[0], row[1])
+
+
+def _sellable() -> ColumnElement[bool]:
+    return and_(Product.status == PUBLISHED, ProductVariant.deleted_at.is_(None))
+
+
+async def unsellable_variants(session: AsyncSession, variant_ids: Collection[str]) -> set[str]:
+    """Those of the variants that can no longer be bought: deleted, or their product left the store."""
+    sellable = await session.scalars(
+        select(ProductVariant.id)
+        .join(Product, Product.id == ProductVariant.product_id)
+        .where(_sellable(), ProductVariant.id.in_(variant_ids))
+    )
+    return set(variant_ids) - set(sellable)
 
 
 def price_in(variant: ProductVariant, currency_code: str) -> int | None:

@@ -11,17 +11,28 @@ stock is always the sum of its ledger's deltas.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from domain.catalog import MAX_STOCK_QUANTITY, NewLevel
 from domain.ids import new_id
 from domain.orders.records import SYSTEM_ACTOR
-from models import InventoryAdjustment, InventoryItem, InventoryLevel, Reservation, StockChangeReason
-from services.catalog import Availability, stock_location_for_channel
-from services.errors import ServiceError
+from models import (
+    InventoryAdjustment,
+    InventoryItem,
+    InventoryLevel,
+    ProductVariant,
+    Reservation,
+    StockChangeReason,
+)
+from services import audit
+from services.catalog import Availability, is_plausible_key, stock_location_for_channel
+from services.errors import ServiceError, flush_unique
+from services.setup import get_stock_location
 
 
 class InsufficientInventory(ServiceError):
@@ -106,7 +117,9 @@ async def create_level(
         allow_backorder=allow_backorder,
     )
     session.add(level)
-    await session.flush()
+    await flush_unique(
+        session, {"uq_inventory_levels_inventory_item_id_location_id": "inventory_level_exists"}
+    )
     if stocked_quantity != 0:
         await change_stock(session, level, stocked_quantity, StockChangeReason.INITIAL, actor=actor)
     return level
@@ -285,3 +298,159 @@ async def restock(
             order_id=order_id,
             reference=f"{reference}:{level.id}",
         )
+
+
+# --- the admin side: levels as operators see them, adjustments, backorders ------------------
+
+
+class LevelNotFound(ServiceError):
+    code = "inventory_level_not_found"
+
+
+class InsufficientStock(ServiceError):
+    """A change would leave less stock than checkouts hold where backorders are off."""
+
+    code = "insufficient_stock"
+
+
+@dataclass(frozen=True, slots=True)
+class LevelView:
+    """A level with the variant it stocks."""
+
+    level: InventoryLevel
+    variant_id: str
+    sku: str
+
+
+def _levels_query() -> Select[InventoryLevel, str, str]:
+    return (
+        select(InventoryLevel, ProductVariant.id, ProductVariant.sku)
+        .join(InventoryItem, InventoryItem.id == InventoryLevel.inventory_item_id)
+        .join(ProductVariant, ProductVariant.id == InventoryItem.variant_id)
+    )
+
+
+async def list_levels(
+    session: AsyncSession,
+    *,
+    sku: str | None = None,
+    location_id: str | None = None,
+    low_stock: int | None = None,
+    variant_ids: Collection[str] | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[LevelView]:
+    """Levels of live variants, by SKU then location; `low_stock`: only those with at most
+    that many units available (stocked - reserved)."""
+    query = _levels_query().where(ProductVariant.deleted_at.is_(None))
+    if sku is not None:
+        query = query.where(ProductVariant.sku == sku)
+    if location_id is not None:
+        query = query.where(InventoryLevel.location_id == location_id)
+    if low_stock is not None:
+        query = query.where(InventoryLevel.stocked_quantity - InventoryLevel.reserved_quantity <= low_stock)
+    if variant_ids is not None:
+        query = query.where(ProductVariant.id.in_(variant_ids))
+    query = query.order_by(ProductVariant.sku, InventoryLevel.location_id).limit(limit).offset(offset)
+    return [LevelView(level, variant_id, sku) for level, variant_id, sku in await session.execute(query)]
+
+
+async def get_level(session: AsyncSession, level_id: str, *, for_update: bool = False) -> LevelView:
+    query = _levels_query().where(InventoryLevel.id == level_id).execution_options(populate_existing=True)
+    if for_update:
+        query = query.with_for_update(of=InventoryLevel)
+    row = (await session.execute(query)).first() if is_plausible_key(level_id) else None
+    if row is None:
+        raise LevelNotFound(f"Inventory level {level_id!r} was not found")
+    return LevelView(row[0], row[1], row[2])
+
+
+async def adjust_level(
+    session: AsyncSession, level_id: str, delta: int, *, actor: str, note: str | None = None
+) -> InventoryAdjustment:
+    """An operator's change of a level's stock (a delivery, a count, damage): one ledger row.
+
+    The level is locked first, so the check against what checkouts hold and the change are
+    one step: concurrent adjustments queue up and all land, none below the reservations.
+    """
+    level = (await get_level(session, level_id, for_update=True)).level
+    stocked_after = level.stocked_quantity + delta
+    if abs(stocked_after) > MAX_STOCK_QUANTITY:
+        raise ServiceError(
+            f"A level holds at most {MAX_STOCK_QUANTITY} units (this would make {stocked_after})",
+            code="quantity_limit_exceeded",
+        )
+    if not level.allow_backorder and stocked_after < level.reserved_quantity:
+        raise InsufficientStock(
+            f"Checkouts hold {level.reserved_quantity} units and backorders are off:"
+            f" stock cannot go from {level.stocked_quantity} to {stocked_after}"
+        )
+    return await change_stock(session, level, delta, StockChangeReason.ADJUSTMENT, actor=actor, note=note)
+
+
+async def set_backorder(session: AsyncSession, level_id: str, allow: bool, *, actor: str) -> LevelView:
+    view = await get_level(session, level_id, for_update=True)
+    level = view.level
+    if level.allow_backorder == allow:
+        return view
+    if not allow and level.stocked_quantity < level.reserved_quantity:
+        raise InsufficientStock(
+            f"The level has {level.stocked_quantity} units for {level.reserved_quantity} reserved:"
+            " stock it before turning backorders off"
+        )
+    level.allow_backorder = allow
+    await audit.record(
+        session,
+        actor=actor,
+        entity_type="inventory_level",
+        entity_id=level.id,
+        verb="update",
+        data={"allow_backorder": [not allow, allow]},
+    )
+    await session.flush()
+    return view
+
+
+async def ledger(session: AsyncSession, level_id: str) -> Sequence[InventoryAdjustment]:
+    """Every change of the level's stock, newest first."""
+    await get_level(session, level_id)
+    return (
+        await session.scalars(
+            select(InventoryAdjustment)
+            .where(InventoryAdjustment.inventory_level_id == level_id)
+            .order_by(InventoryAdjustment.created_at.desc(), InventoryAdjustment.stocked_after.desc())
+        )
+    ).all()
+
+
+async def add_level(session: AsyncSession, new: NewLevel, *, actor: str) -> InventoryLevel:
+    """Stock a live variant at a location it has no level at yet (409 `inventory_level_exists`)."""
+    item_id = (
+        await session.scalar(
+            select(InventoryItem.id)
+            .join(ProductVariant, ProductVariant.id == InventoryItem.variant_id)
+            .where(InventoryItem.variant_id == new.variant_id, ProductVariant.deleted_at.is_(None))
+        )
+        if is_plausible_key(new.variant_id)
+        else None
+    )
+    if item_id is None:
+        raise ServiceError(f"Variant {new.variant_id!r} was not found", code="variant_not_found")
+    location = await get_stock_location(session, new.location_id)
+    level = await create_level(
+        session,
+        inventory_item_id=item_id,
+        location_id=location.id,
+        stocked_quantity=new.stocked_quantity,
+        allow_backorder=new.allow_backorder,
+        actor=actor,
+    )
+    await audit.record(
+        session,
+        actor=actor,
+        entity_type="inventory_level",
+        entity_id=level.id,
+        verb="create",
+        data=new.model_dump(),
+    )
+    return level

@@ -15,7 +15,8 @@ from domain.money import to_stripe_amount
 from domain.orders.records import SYSTEM_ACTOR, OrderEventType, TransactionReference
 from domain.orders.statuses import PaymentStatus
 from models import Cart, Checkout, Order, Payment, PaymentCollection
-from services.carts import cart_totals, load_cart
+from services.carts import cart_totals, load_cart, reprice
+from services.catalog import unsellable_variants
 from services.errors import ServiceError
 from services.orders import record_event, record_transaction
 
@@ -60,12 +61,20 @@ async def prepare_payment_intent(session: AsyncSession, cart_id: str) -> tuple[C
     """Create the cart's PaymentIntent, or bring the open one's amount up to date with the cart.
 
     Returns the checkout and the PaymentIntent's client secret. The amount always comes from the
-    server's totals. Runs in the caller's transaction; the cart's row lock makes concurrent
-    calls for one cart queue up instead of creating two PaymentIntents.
+    server's totals at the catalog's current prices (a price change since the cart's last change
+    applies here, and is refused once the payment is authorized). Runs in the caller's
+    transaction; the cart's row lock makes concurrent calls for one cart queue up instead of
+    creating two PaymentIntents.
     """
     stripe_client = get_stripe_client()
     cart = await load_cart(session, cart_id, for_update=True)
     _check_ready(cart)
+    if await unsellable_variants(session, {item.variant_id for item in cart.items}):
+        raise CheckoutRefused(
+            "Some items are no longer sold: remove them from the cart", code="variant_unavailable"
+        )
+    # The one place an open payment session picks up a price changed since the cart last did.
+    await reprice(session, cart)
     totals = await cart_totals(session, cart)
     amount = to_stripe_amount(totals.total, cart.currency_code)
 

@@ -239,11 +239,17 @@ class CheckoutWorkflow:
         try:
             await self._execute(NotificationActivities.send_order_confirmation, order.order_id, EMAIL_RETRY)
         except ActivityError:
-            workflow.logger.warning("confirmation email for %s could not be sent", order.order_id)
+            workflow.logger.warning(
+                "confirmation email for %s could not be sent",
+                order.order_id,
+                extra={"order_id": order.order_id},
+            )
         try:
             await self._execute(NotificationActivities.track_order_placed, order.order_id, ANALYTICS_RETRY)
         except ActivityError:
-            workflow.logger.warning("analytics event for %s was dropped", order.order_id)
+            workflow.logger.warning(
+                "analytics event for %s was dropped", order.order_id, extra={"order_id": order.order_id}
+            )
         if workflow.patched(ORDER_WORKFLOW_PATCH):
             await self._start_order_workflow(order)
         else:

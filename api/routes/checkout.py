@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError
 
 from api.deps import SessionDep, SettingsDep, get_temporal
-from api.errors import APIError, not_found, temporal_unavailable
+from api.errors import RETRY_LATER_RESPONSE, APIError, checkout_pending, not_found, temporal_unavailable
+from api.metrics import CHECKOUT_COMPLETIONS, PAYMENT_SESSIONS, counted
 from api.schemas.orders import CompleteResponse, PaymentSessionOut, PaymentSessionResponse, PlacedOrderOut
+from core.logs import bind_log_context
 from domain.checkout import TERMINAL_STATUSES, CheckoutStatus, CompletionResult, FailureCode
 from models import Cart, Checkout, Order
 from services.dispatch import complete_checkout, start_checkout
@@ -29,6 +33,9 @@ _MESSAGES = {
     FailureCode.PAYMENT_CANCELED: "The payment was canceled; start a new payment session",
 }
 _CHECKOUT_UNREACHABLE = "The checkout service is not reachable; try again"
+# The workflow did not answer within CHECKOUT_ANSWER_TIMEOUT_SECONDS: asyncio's timeout, or the
+# SDK's own form of that cancellation while it waits for an Update's result.
+_NO_ANSWER_IN_TIME = (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError)
 
 
 def cart_error(code: str, message: str) -> APIError:
@@ -36,14 +43,25 @@ def cart_error(code: str, message: str) -> APIError:
     return APIError(_STATUS_FOR_FAILURE.get(code, 409), str(code), message, extra={"type": "cart"})
 
 
-@router.post("/{cart_id}/payment-sessions", response_model=PaymentSessionResponse)
+@router.post(
+    "/{cart_id}/payment-sessions",
+    response_model=PaymentSessionResponse,
+    responses={503: RETRY_LATER_RESPONSE},
+)
+@counted(PAYMENT_SESSIONS, "created")
 async def create_payment_session(
     cart_id: str, request: Request, session: SessionDep, settings: SettingsDep
 ) -> PaymentSessionResponse:
+    """Never hangs: without the workflow's answer within CHECKOUT_ANSWER_TIMEOUT_SECONDS, 503
+    `checkout_pending`; the reservation request stays with the workflow, and a repeat answers."""
     async with session.begin():
         checkout, client_secret = await prepare_payment_intent(session, cart_id)
+    bind_log_context(payment_intent_id=checkout.payment_intent_id)
     try:
-        reservation = await start_checkout(await get_temporal(request), settings, checkout)
+        async with asyncio.timeout(settings.checkout_answer_timeout_seconds):
+            reservation = await start_checkout(await get_temporal(request), settings, checkout)
+    except _NO_ANSWER_IN_TIME as exc:
+        raise checkout_pending() from exc
     except (RPCError, WorkflowUpdateFailedError) as exc:
         raise temporal_unavailable(_CHECKOUT_UNREACHABLE) from exc
     if not reservation.reserved:
@@ -64,12 +82,24 @@ async def create_payment_session(
 @router.post(
     "/{cart_id}/complete",
     response_model=CompleteResponse,
-    responses={402: {"description": "No authorized payment yet"}, 409: {"description": "No order possible"}},
+    responses={
+        402: {"description": "No authorized payment yet"},
+        409: {"description": "No order possible"},
+        503: RETRY_LATER_RESPONSE,
+    },
 )
-async def complete_cart(cart_id: str, request: Request, session: SessionDep) -> CompleteResponse:
-    """Answers with the cart's order; every call for one cart returns the same order and token."""
+@counted(CHECKOUT_COMPLETIONS, "order")
+async def complete_cart(
+    cart_id: str, request: Request, session: SessionDep, settings: SettingsDep
+) -> CompleteResponse:
+    """Answers with the cart's order; every call for one cart returns the same order and token.
+
+    Never hangs: without the workflow's answer within CHECKOUT_ANSWER_TIMEOUT_SECONDS (and no
+    outcome in the database), 503 `checkout_pending`; a repeat gets the real answer.
+    """
     order = await order_for_cart(session, cart_id)
     if order is not None:
+        bind_log_context(order_id=order.id, payment_intent_id=order.payment_intent_id)
         return CompleteResponse(order=PlacedOrderOut.of(order))
     checkout = await latest_checkout(session, cart_id)
     if checkout is None:
@@ -77,19 +107,24 @@ async def complete_cart(cart_id: str, request: Request, session: SessionDep) -> 
             raise not_found("cart", cart_id)
         raise cart_error(FailureCode.PAYMENT_REQUIRED, "Create a payment session and pay before completing")
     payment_intent_id = checkout.payment_intent_id
+    bind_log_context(payment_intent_id=payment_intent_id)
     # Hand the connection back while the workflow works: under load that can take seconds.
     await session.close()
     try:
-        temporal = await get_temporal(request)  # only now: a placed order is answered without it
-        result = await complete_checkout(temporal, payment_intent_id)
-    except (RPCError, WorkflowUpdateFailedError) as exc:
+        async with asyncio.timeout(settings.checkout_answer_timeout_seconds):
+            temporal = await get_temporal(request)  # only now: a placed order is answered without it
+            result = await complete_checkout(temporal, payment_intent_id)
+    except (RPCError, WorkflowUpdateFailedError, *_NO_ANSWER_IN_TIME) as exc:
         # The workflow may have finished in the meantime: the database then has its outcome.
         result = await _outcome_from_database(session, payment_intent_id)
         if result.order_id is None and result.status not in TERMINAL_STATUSES:
+            if isinstance(exc, _NO_ANSWER_IN_TIME):
+                raise checkout_pending() from exc
             raise temporal_unavailable(_CHECKOUT_UNREACHABLE) from exc
     if result.order_id is not None:
         order = await session.get(Order, result.order_id)
         if order is not None:
+            bind_log_context(order_id=order.id)
             return CompleteResponse(order=PlacedOrderOut.of(order))
     code = result.failure_code or FailureCode.PAYMENT_REQUIRED
     raise cart_error(code, result.failure_message or _MESSAGES.get(code, code.value.replace("_", " ")))

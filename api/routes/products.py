@@ -22,6 +22,9 @@ MAX_LIMIT = 100
 MAX_OFFSET = 1_000_000_000
 
 RegionIdQuery = Annotated[str | None, Query(description="Prices and stock for this region")]
+SearchQuery = Annotated[
+    str | None, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$", description="Search in titles")
+]
 
 
 async def _region_or_404(session: AsyncSession, region_id: str | None) -> Region | None:
@@ -49,9 +52,7 @@ async def list_products(
     region_id: RegionIdQuery = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-    q: Annotated[
-        str | None, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$", description="Search in titles")
-    ] = None,
+    q: SearchQuery = None,
 ) -> ProductListResponse:
     # Checked before the listing so an unknown region is a 404 even on an empty page.
     region = await _region_or_404(session, region_id)

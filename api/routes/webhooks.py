@@ -21,6 +21,8 @@ from temporalio.service import RPCError
 
 from api.deps import SessionDep, SettingsDep, get_temporal
 from api.errors import APIError, error_responses, temporal_unavailable
+from api.metrics import STRIPE_WEBHOOK_EVENTS
+from core.logs import bind_log_context
 from core.settings import Settings
 from core.stripe_gateway import get_stripe_client
 from domain.checkout import PaymentEvent
@@ -90,25 +92,45 @@ async def stripe_webhook(
     session: SessionDep,
     stripe_signature: Annotated[str | None, Header()] = None,
 ) -> WebhookAck:
-    payload = await request.body()
+    try:
+        event = _verified(await request.body(), stripe_signature, settings)
+    except APIError:
+        STRIPE_WEBHOOK_EVENTS.labels("unverified", "rejected").inc()
+        raise
+    try:
+        # Only after the signature: a forged request never learns whether Temporal or Stripe is up.
+        if is_order_event(event):
+            ack = await _to_order(event, request, settings, session)
+        else:
+            ack = await _to_checkout(request, settings, event)
+    except APIError:
+        STRIPE_WEBHOOK_EVENTS.labels(event.type, "unavailable").inc()
+        raise
+    STRIPE_WEBHOOK_EVENTS.labels(event.type, ack.routed).inc()
+    return ack
+
+
+def _verified(payload: bytes, stripe_signature: str | None, settings: Settings) -> stripe.Event:
+    """The event, if Stripe signed it with our endpoint's secret (over the raw body)."""
     if not stripe_signature:
         raise APIError(400, "invalid_signature", "Missing Stripe-Signature header")
     try:
-        event = stripe.Webhook.construct_event(
+        event: stripe.Event = stripe.Webhook.construct_event(
             payload, stripe_signature, settings.stripe_webhook_secret.get_secret_value()
         )
     except stripe.SignatureVerificationError as bad:
         raise APIError(400, "invalid_signature", "The Stripe signature does not verify") from bad
     except ValueError as bad:
         raise APIError(400, "invalid_payload", "The body is not a Stripe event") from bad
+    return event
 
-    # Only after the signature: a forged request never learns whether Temporal or Stripe is up.
-    if is_order_event(event):
-        return await _to_order(event, request, settings, session)
+
+async def _to_checkout(request: Request, settings: Settings, event: stripe.Event) -> WebhookAck:
     payment_intent_id = payment_intent_id_of(event)
     if payment_intent_id is None:
         logger.info("stripe event %s (%s) acknowledged, nothing to route", event.id, event.type)
         return WebhookAck(routed="ignored")
+    bind_log_context(payment_intent_id=payment_intent_id)
     temporal = await get_temporal(request)
     try:
         await signal_payment_event(
@@ -140,6 +162,7 @@ async def _to_order(
     if payment_intent_id is None or order_id is None:
         logger.info("stripe event %s (%s) is about no order of ours: acknowledged", event.id, event.type)
         return WebhookAck(routed="ignored")
+    bind_log_context(payment_intent_id=payment_intent_id, order_id=order_id)
     start = OrderWorkflowInput(
         order_id=order_id,
         payment_intent_id=payment_intent_id,

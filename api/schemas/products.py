@@ -92,30 +92,47 @@ def _variant_out(
         id=variant.id,
         sku=variant.sku,
         title=variant.title,
-        options=[
-            VariantOptionOut(id=value.id, option_id=value.option_id, value=value.value)
-            for value in sorted(variant.option_values, key=lambda value: option_rank.get(value.option_id, 0))
-        ],
+        options=variant_options_out(variant, option_rank),
         calculated_price=price,
         inventory=inventory,
     )
 
 
+def option_ranks(product: Product) -> dict[str, int]:
+    """Each option's place in the product (option ID -> rank), to list a variant's values in order."""
+    return {option.id: rank for rank, option in enumerate(product.options)}
+
+
+def variant_options_out(variant: ProductVariant, option_rank: Mapping[str, int]) -> list[VariantOptionOut]:
+    return [
+        VariantOptionOut(id=value.id, option_id=value.option_id, value=value.value)
+        for value in sorted(variant.option_values, key=lambda value: option_rank.get(value.option_id, 0))
+    ]
+
+
+def options_out(product: Product) -> list[ProductOptionOut]:
+    return [
+        ProductOptionOut(
+            id=option.id,
+            title=option.title,
+            values=[OptionValueOut(id=value.id, value=value.value) for value in option.values],
+        )
+        for option in product.options
+    ]
+
+
+def images_out(product: Product) -> list[ImageOut]:
+    return [ImageOut(id=image.id, url=image.url) for image in product.images]
+
+
 def product_out(product: Product, view: RegionView | None) -> ProductOut:
-    option_rank = {option.id: rank for rank, option in enumerate(product.options)}
+    option_rank = option_ranks(product)
     return ProductOut(
         id=product.id,
         handle=product.handle,
         title=product.title,
         description=product.description,
-        images=[ImageOut(id=image.id, url=image.url) for image in product.images],
-        options=[
-            ProductOptionOut(
-                id=option.id,
-                title=option.title,
-                values=[OptionValueOut(id=value.id, value=value.value) for value in option.values],
-            )
-            for option in product.options
-        ],
+        images=images_out(product),
+        options=options_out(product),
         variants=[_variant_out(variant, view, option_rank) for variant in product.variants],
     )

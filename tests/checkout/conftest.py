@@ -15,10 +15,13 @@ from typing import Any
 import httpx
 import pytest
 import stripe
+from fastapi import FastAPI
 from sqlalchemy import select
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from api.main import create_app
 from core.db import get_sessionmaker
 from core.settings import Settings, get_settings
 from core.stripe_gateway import get_stripe_client
@@ -39,7 +42,8 @@ from models import (
     VariantPrice,
 )
 from services.inventory import create_level
-from tests.conftest import ASYNC_DEADLINE, TEST_ACTOR, WEBHOOK_SECRET, Outgoing
+from tests.conftest import ASYNC_DEADLINE, TEST_ACTOR, WEBHOOK_SECRET, Outgoing, stack_activities
+from worker import build_worker
 from workflows.checkout import CheckoutWorkflow
 
 CARD_OK = "4242424242424242"
@@ -238,6 +242,48 @@ async def stack_on_own_queue(
 @pytest.fixture
 def temporal(temporal_env: WorkflowEnvironment) -> WorkflowEnvironment:
     return temporal_env
+
+
+def store_on_own_queue(temporal: Client, name: str = "own-queue", **changes: Any) -> tuple[Settings, FastAPI]:
+    """The store API in-process, its checkouts on a task queue of their own (named from `name`),
+    so that only the workers a test starts and stops work on them; `changes` are other settings."""
+    settings = get_settings().model_copy(update={"temporal_task_queue": new_id(name), **changes})
+    app = create_app()
+    app.state.temporal = temporal
+    app.dependency_overrides[get_settings] = lambda: settings
+    return settings, app
+
+
+@dataclass
+class OwnQueue:
+    """A task queue no other test's worker polls, an API app that sends there, and its workers:
+    a test decides when a worker runs its checkouts."""
+
+    settings: Settings
+    app: FastAPI
+    temporal: Client
+    outgoing: Outgoing
+
+    def worker(self) -> Worker:
+        return build_worker(self.temporal, self.settings.temporal_task_queue, stack_activities(self.outgoing))
+
+    def store(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://store")
+
+
+@pytest.fixture
+def own_queue(
+    temporal_env: WorkflowEnvironment, localstripe_url: str, outgoing: Outgoing
+) -> Callable[..., OwnQueue]:
+    """`own_queue(temporal=None, **settings)`: the app is made at the call, with today's settings
+    and these changes; `temporal` replaces the session's Temporal client."""
+
+    def make(temporal: Client | None = None, **changes: Any) -> OwnQueue:
+        client = temporal or temporal_env.client
+        settings, app = store_on_own_queue(client, **changes)
+        return OwnQueue(settings=settings, app=app, temporal=client, outgoing=outgoing)
+
+    return make
 
 
 # --- helpers for the invariant tests: outcomes as a user, an operator or the database sees them ---

@@ -6,10 +6,8 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from api.main import create_app
-from core.settings import Settings, get_settings
+from core.settings import Settings
 from domain.checkout import CheckoutStatus
-from domain.ids import new_id
 from models import Region
 from tests.checkout.conftest import (
     MakeVariant,
@@ -17,6 +15,7 @@ from tests.checkout.conftest import (
     orders_of_cart,
     pay,
     payment_intent_event,
+    store_on_own_queue,
     workflow_outcome,
 )
 from tests.conftest import Outgoing, stack_activities
@@ -31,11 +30,7 @@ async def test_worker_dies_mid_checkout_and_the_next_one_places_exactly_one_orde
     make_variant: MakeVariant,
     outgoing: Outgoing,
 ) -> None:
-    # Its own task queue, so that only the workers this test starts and stops run this checkout.
-    settings = get_settings().model_copy(update={"temporal_task_queue": new_id("restart-test")})
-    app = create_app()
-    app.state.temporal = temporal_env.client
-    app.dependency_overrides[get_settings] = lambda: settings
+    settings, app = store_on_own_queue(temporal_env.client, "restart-test")
 
     def new_worker(queue_settings: Settings = settings):
         return build_worker(

@@ -31,7 +31,9 @@ def test_defaults_start_everything_locally(tmp_path: Path) -> None:
         "Temporal",
         "Temporal UI",
         "localstripe",
+        "worker metrics",
     ]
+    assert config.worker_metrics_url == "http://127.0.0.1:9464/metrics"
 
 
 def test_outside_services_are_not_started_nor_their_ports_checked(tmp_path: Path) -> None:
@@ -46,7 +48,7 @@ def test_outside_services_are_not_started_nor_their_ports_checked(tmp_path: Path
     assert config.external_database_url == "postgresql://u:p@db.example/gt"
     assert config.temporal_address == "ns.tmprl.cloud:7233"
     assert config.external_stripe
-    assert config.required_ports() == [(8000, "API")]
+    assert config.required_ports() == [(8000, "API"), (9464, "worker metrics")]
 
 
 def test_dotenv_counts_like_the_application_reads_it_and_environment_wins(tmp_path: Path) -> None:
@@ -66,11 +68,21 @@ def test_ports_and_dev_dir_are_overridable(tmp_path: Path) -> None:
             "TEMPORAL_HTTP_PORT": "17243",
             "TEMPORAL_METRICS_PORT": "19090",
             "LOCALSTRIPE_PORT": "18420",
+            "WORKER_METRICS_PORT": "19464",
         },
         root=tmp_path,
     )
     assert config.dev_dir == tmp_path / "elsewhere"
-    assert {port for port, _ in config.required_ports()} == {18000, 17233, 18233, 17243, 19090, 18420}
+    assert {port for port, _ in config.required_ports()} == {18000, 17233, 18233, 17243, 19090, 18420, 19464}
+
+
+@pytest.mark.parametrize("off", ["0", "", " "])
+def test_worker_metrics_can_be_switched_off(tmp_path: Path, off: str) -> None:
+    config = load_config({"WORKER_METRICS_PORT": off}, root=tmp_path)
+
+    assert config.worker_metrics_port is None
+    assert "worker metrics" not in [service for _, service in config.required_ports()]
+    assert child_environment(config, "postgresql://x", {})["WORKER_METRICS_PORT"] == "0"
 
 
 @pytest.mark.parametrize(

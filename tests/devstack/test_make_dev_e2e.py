@@ -7,7 +7,7 @@ import asyncio
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,7 +25,14 @@ STARTUP_BOUND_S = 240
 SHUTDOWN_BOUND_S = 90
 
 
-def _get_200(probe: httpx.Client, url: str, process: subprocess.Popen[bytes], output: Path) -> httpx.Response:
+def _get_200(
+    probe: httpx.Client,
+    url: str,
+    process: subprocess.Popen[bytes],
+    output: Path,
+    until: Callable[[httpx.Response], bool] = lambda _: True,
+) -> httpx.Response:
+    """GET `url` until it answers 200 (and `until` holds), within STARTUP_BOUND_S."""
     deadline = time.monotonic() + STARTUP_BOUND_S
     last = "no answer"
     while time.monotonic() < deadline:
@@ -38,7 +45,7 @@ def _get_200(probe: httpx.Client, url: str, process: subprocess.Popen[bytes], ou
         except httpx.TransportError as exc:
             last = repr(exc)
         else:
-            if response.status_code == 200:
+            if response.status_code == 200 and until(response):
                 return response
             last = f"{response.status_code} {response.text[:200]}"
         time.sleep(0.25)
@@ -64,13 +71,25 @@ def running_stack(env: dict[str, str], ports: dict[str, int], dev_dir: Path, out
     children: set[int] = set()
     try:
         with httpx.Client(timeout=5.0) as probe:
-            assert _get_200(probe, f"{api}/health", process, output).json()["status"] == "ok"
-        # Up means everything is up: the summary is printed once every service is ready.
-        deadline = time.monotonic() + STARTUP_BOUND_S
-        while "is up in" not in output.read_text():
-            assert process.poll() is None, output.read_text()
-            assert time.monotonic() < deadline, output.read_text()
-            time.sleep(0.1)
+            _get_200(probe, f"{api}/health", process, output)
+            # Up means everything is up: the summary is printed once every service is ready.
+            deadline = time.monotonic() + STARTUP_BOUND_S
+            while "is up in" not in output.read_text():
+                assert process.poll() is None, output.read_text()
+                assert time.monotonic() < deadline, output.read_text()
+                time.sleep(0.1)
+            # /health keeps an answer for a second: one from before the worker polled may linger.
+            health = _get_200(
+                probe, f"{api}/health", process, output, until=lambda r: r.json()["status"] == "ok"
+            )
+            assert set(health.json()["checks"]) == {"database", "temporal", "stripe", "worker"}
+            worker_metrics = _get_200(
+                probe, f"http://127.0.0.1:{ports['WORKER_METRICS_PORT']}/metrics", process, output
+            )
+            assert "temporal_" in worker_metrics.text
+            assert (
+                "gracestowel_http_requests_total" in _get_200(probe, f"{api}/metrics", process, output).text
+            )
         children = {child.pid for child in psutil.Process(process.pid).children(recursive=True)}
         for name, port in ports.items():
             assert listening(port), f"{name} {port} is not listening although the stack is up"

@@ -7,7 +7,22 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.errors import ErrorResponse
-from api.routes.admin import checkouts, orders, outbox, returns
+from api.routes.admin import (
+    api_keys,
+    audit_log,
+    checkouts,
+    images,
+    inventory,
+    orders,
+    outbox,
+    products,
+    regions,
+    returns,
+    sales_channels,
+    shipping_options,
+    stock_locations,
+    variants,
+)
 
 # Each route declares its role with a ViewerDep/SupportDep/AdminDep parameter (api.deps);
 # these are that check's answers, in every admin route's OpenAPI responses.
@@ -17,5 +32,20 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 router = APIRouter(prefix="/admin", tags=["admin"], responses=AUTH_RESPONSES)
-for resource in (checkouts, orders, outbox, returns):
+for resource in (
+    checkouts,
+    orders,
+    returns,
+    outbox,
+    products,
+    variants,
+    images,
+    inventory,
+    regions,
+    shipping_options,
+    stock_locations,
+    sales_channels,
+    api_keys,
+    audit_log,
+):
     router.include_router(resource.router)

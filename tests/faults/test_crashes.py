@@ -1,0 +1,76 @@
+"""A part of the stack dies while a checkout's capture is in flight: the worker (SIGKILL), the
+Temporal server (SIGKILL, then started again on the same database file) or PostgreSQL (an
+immediate shutdown, then started again). Each checkout still ends in exactly one order, captured
+once, with one email and its stock taken once."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.checkout.conftest import Shopper
+from tests.conftest import eventually
+from tests.faults.audit import SETTLE_BOUND
+from tests.faults.scenario import Capturing, audit_completed, capture_answered, capturing_checkout
+from tests.faults.stack import FaultStack
+
+pytestmark = pytest.mark.faults
+
+
+@pytest.fixture
+async def capturing(stack: FaultStack, shopper: Shopper, variants: list[str]) -> Capturing:
+    return await capturing_checkout(stack, shopper, variants)
+
+
+async def test_worker_killed_while_capturing_the_next_worker_finishes_the_checkout(
+    stack: FaultStack, capturing: Capturing
+) -> None:
+    await stack.kill_worker()
+    # The capture was made at the fake, but the dead worker never reported it; the next worker
+    # gets the activity again once its start-to-close timeout has passed.
+    await stack.start_worker()
+
+    await audit_completed(stack, capturing.cart_id, await capturing.completing)
+
+
+async def test_temporal_killed_and_restarted_on_its_database_mid_checkout(
+    stack: FaultStack, shopper: Shopper, capturing: Capturing
+) -> None:
+    await stack.kill_temporal()
+    # The worker's capture finishes while nobody can be told.
+    await eventually(lambda: capture_answered(stack, capturing.payment_intent_id))
+    await stack.start_temporal()
+
+    # The `complete` in flight lost its Temporal connection (503): the storefront asks again.
+    first = await capturing.completing
+    assert first.status_code in (200, 503), first.text
+    cart_id = capturing.cart_id
+    await audit_completed(
+        stack, cart_id, first if first.status_code == 200 else await _completed(shopper, cart_id)
+    )
+
+
+async def test_postgres_restarted_mid_checkout(stack: FaultStack, capturing: Capturing) -> None:
+    await stack.crash_postgres()
+
+    async def capture_retried() -> bool:
+        """The capture activity failed on the database and is being retried."""
+        described = await stack.temporal.get_workflow_handle(capturing.payment_intent_id).describe()
+        return any(
+            pending.activity_type.name == "capture_order_payment" and pending.attempt >= 2
+            for pending in described.raw_description.pending_activities
+        )
+
+    await eventually(capture_retried, within=SETTLE_BOUND)
+    await stack.start_postgres()
+
+    await audit_completed(stack, capturing.cart_id, await capturing.completing)
+
+
+async def _completed(shopper: Shopper, cart_id: str) -> httpx.Response:
+    async def order() -> httpx.Response | None:
+        response = await shopper.complete(cart_id)
+        return response if response.status_code == 200 else None
+
+    found: httpx.Response = await eventually(order, within=SETTLE_BOUND, interval=0.5)
+    return found
