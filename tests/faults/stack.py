@@ -143,9 +143,7 @@ class FaultStack:
         process = self._process("worker", [sys.executable, str(ROOT / "worker.py")])
 
         async def polling() -> bool:
-            return await temporal.worker_polling(
-                self.temporal, self.config.namespace, TASK_QUEUE, process.pid, since
-            )
+            return await temporal.worker_polling(self.temporal, TASK_QUEUE, process.pid, since)
 
         await self._wait(process, polling)
 
@@ -237,6 +235,8 @@ async def start_fault_stack(directory: Path) -> FaultStack:
             "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "STRIPE_TIMEOUT_SECONDS": str(STRIPE_TIMEOUT_SECONDS),
             "LOCAL_MEDIA_DIR": str(directory / "media"),
+            # No fixed port: another stack on this machine may hold the default one.
+            "WORKER_METRICS_PORT": "0",
             "PYTHONUNBUFFERED": "1",
         }
     )

@@ -23,14 +23,14 @@ async def capturing(stack: FaultStack, shopper: Shopper, variants: list[str]) ->
 
 
 async def test_worker_killed_while_capturing_the_next_worker_finishes_the_checkout(
-    stack: FaultStack, capturing: Capturing
+    stack: FaultStack, shopper: Shopper, capturing: Capturing
 ) -> None:
     await stack.kill_worker()
     # The capture was made at the fake, but the dead worker never reported it; the next worker
     # gets the activity again once its start-to-close timeout has passed.
     await stack.start_worker()
 
-    await audit_completed(stack, capturing.cart_id, await capturing.completing)
+    await audit_completed(stack, capturing.cart_id, await _answer(shopper, capturing))
 
 
 async def test_temporal_killed_and_restarted_on_its_database_mid_checkout(
@@ -42,15 +42,12 @@ async def test_temporal_killed_and_restarted_on_its_database_mid_checkout(
     await stack.start_temporal()
 
     # The `complete` in flight lost its Temporal connection (503): the storefront asks again.
-    first = await capturing.completing
-    assert first.status_code in (200, 503), first.text
-    cart_id = capturing.cart_id
-    await audit_completed(
-        stack, cart_id, first if first.status_code == 200 else await _completed(shopper, cart_id)
-    )
+    await audit_completed(stack, capturing.cart_id, await _answer(shopper, capturing))
 
 
-async def test_postgres_restarted_mid_checkout(stack: FaultStack, capturing: Capturing) -> None:
+async def test_postgres_restarted_mid_checkout(
+    stack: FaultStack, shopper: Shopper, capturing: Capturing
+) -> None:
     await stack.crash_postgres()
 
     async def capture_retried() -> bool:
@@ -64,7 +61,15 @@ async def test_postgres_restarted_mid_checkout(stack: FaultStack, capturing: Cap
     await eventually(capture_retried, within=SETTLE_BOUND)
     await stack.start_postgres()
 
-    await audit_completed(stack, capturing.cart_id, await capturing.completing)
+    await audit_completed(stack, capturing.cart_id, await _answer(shopper, capturing))
+
+
+async def _answer(shopper: Shopper, capturing: Capturing) -> httpx.Response:
+    """The storefront's answer to the `complete` in flight: the order, or a 503 (the checkout
+    could not answer within its bound, or lost Temporal) after which it asks again, as told."""
+    first = await capturing.completing
+    assert first.status_code in (200, 503), first.text
+    return first if first.status_code == 200 else await _completed(shopper, capturing.cart_id)
 
 
 async def _completed(shopper: Shopper, cart_id: str) -> httpx.Response:
