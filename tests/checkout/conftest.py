@@ -213,16 +213,10 @@ async def stack_on_own_queue(
     temporal_env: WorkflowEnvironment, regions: dict[str, Region], senders: Outgoing, **setting_changes: Any
 ) -> AsyncIterator[tuple[Settings, Shopper]]:
     """The API (in-process) and a production worker on a task queue of their own, with these
-    settings changed: only the checkouts and orders this test makes run there."""
-    from api.main import create_app
-    from worker import build_activities, build_worker
+    settings changed for both (the worker's activities too, unlike `OwnQueue.worker`)."""
+    from worker import build_activities
 
-    settings = get_settings().model_copy(
-        update={"temporal_task_queue": new_id("own-queue"), **setting_changes}
-    )
-    app = create_app()
-    app.state.temporal = temporal_env.client
-    app.dependency_overrides[get_settings] = lambda: settings
+    settings, app = store_on_own_queue(temporal_env.client, **setting_changes)
     activities = build_activities(
         settings=settings,
         sessionmaker=get_sessionmaker(),

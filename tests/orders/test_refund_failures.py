@@ -12,14 +12,18 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from api.main import create_app
 from core.db import get_sessionmaker
-from core.settings import get_settings
 from core.stripe_gateway import get_stripe_client
 from devstack.fakestripe import delay_requests
-from domain.ids import new_id
 from models import Region
-from tests.checkout.conftest import MakeVariant, Shopper, admin_headers, buy, transactions_of
+from tests.checkout.conftest import (
+    MakeVariant,
+    Shopper,
+    admin_headers,
+    buy,
+    store_on_own_queue,
+    transactions_of,
+)
 from tests.conftest import Outgoing, eventually
 from tests.orders.conftest import Admin, fake_stripe_url, stripe_refunds
 from worker import build_activities, build_worker
@@ -92,10 +96,7 @@ async def test_worker_killed_during_a_refund_the_next_one_finishes_it_with_one_r
     purchase = await buy(shopper, await make_variant(stock=3))
     order_id = purchase.order["id"]
     # The refund runs on a task queue of its own, served first by a worker process we kill.
-    settings = get_settings().model_copy(update={"temporal_task_queue": new_id("kill-test")})
-    app = create_app()
-    app.state.temporal = temporal_env.client
-    app.dependency_overrides[get_settings] = lambda: settings
+    settings, app = store_on_own_queue(temporal_env.client, "kill-test")
     environment = {
         **os.environ,
         "TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host,
