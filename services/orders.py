@@ -414,7 +414,8 @@ async def refresh_statuses(session: AsyncSession, order: Order, *, voided: bool 
         refunded=snapshot.refunded,
     )
     order.fulfillment_status = transition(snapshot.fulfillment_status, fulfillment)
-    order.status = transition(snapshot.status, order_status_of(fulfillment))
+    left_to_ship = sum(item.unshipped for item in snapshot.items)
+    order.status = transition(snapshot.status, order_status_of(fulfillment, left_to_ship=left_to_ship))
     order.payment_status = transition(snapshot.payment_status, payment)
     await session.execute(
         update(PaymentCollection)

@@ -172,7 +172,7 @@ def check_ship(snapshot: OrderSnapshot, request: ShipRequest) -> dict[str, int]:
     if snapshot.payment_status not in (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED):
         raise OrderRefused("order_not_paid", "Only a captured order can be shipped")
     if all(item.unshipped == 0 for item in snapshot.items):
-        raise OrderRefused("already_shipped", "Every item of this order has already been shipped")
+        raise OrderRefused("already_shipped", "Nothing of this order is left to ship")
     if request.items is None:
         return {item.id: item.unshipped for item in snapshot.items if item.unshipped > 0}
     wanted = _quantities(snapshot, request.items)

@@ -28,7 +28,10 @@ class ItemSnapshot(BaseModel):
 
     @property
     def unshipped(self) -> int:
-        return self.quantity - self.shipped
+        """Units still to ship: not shipped, and not refunded by item without coming back (a unit
+        refunded before it shipped, e.g. out of stock, is not sent any more)."""
+        kept_refunds = max(self.refunded - self.received, 0)
+        return max(self.quantity - self.shipped - kept_refunds, 0)
 
     @property
     def returnable(self) -> int:

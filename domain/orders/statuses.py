@@ -174,12 +174,11 @@ def fulfillment_status_of(counters: Iterable[tuple[int, int, int]], *, canceled:
     return FulfillmentStatus.SHIPPED if shipped >= quantity else FulfillmentStatus.PARTIALLY_SHIPPED
 
 
-def order_status_of(fulfillment: FulfillmentStatus) -> OrderStatus:
+def order_status_of(fulfillment: FulfillmentStatus, *, left_to_ship: int) -> OrderStatus:
+    """Canceled, or completed once nothing is left to ship (every unit shipped or refunded), else pending."""
     if fulfillment == FulfillmentStatus.CANCELED:
         return OrderStatus.CANCELED
-    if fulfillment in (FulfillmentStatus.NOT_FULFILLED, FulfillmentStatus.PARTIALLY_SHIPPED):
-        return OrderStatus.PENDING
-    return OrderStatus.COMPLETED
+    return OrderStatus.PENDING if left_to_ship > 0 else OrderStatus.COMPLETED
 
 
 __all__ = [

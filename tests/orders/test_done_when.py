@@ -28,6 +28,10 @@ async def test_buy_two_lines_ship_one_refund_one_return_the_other(
         order_id, {"items": [{"item_id": items[robe], "quantity": 1}], "reason": "requested_by_customer"}
     )
     assert robe_refund.status_code == 201, robe_refund.text
+    # The refunded robe is not sent any more: nothing is left to ship, the order is completed.
+    rest = await admin.ship(order_id)
+    assert (rest.status_code, rest.json()["error"]["code"]) == (409, "already_shipped")
+    assert robe_refund.json()["order"]["status"] == "completed"
     # The towel comes back and goes back on the shelf; its refund follows the return.
     ret = (await admin.request_return(order_id, [(items[towel], 1)])).json()["return"]
     received = await admin.receive(ret["id"], [(items[towel], 1, True)])

@@ -94,12 +94,21 @@ def test_payment_status_follows_the_money(captured, voided, paid, refunded, expe
     ],
 )
 def test_fulfillment_status_follows_the_item_counters(lines, canceled, expected) -> None:  # type: ignore[no-untyped-def]
-    status = fulfillment_status_of(lines, canceled=canceled)
-    assert status == expected
-    assert order_status_of(status) == (
-        OrderStatus.CANCELED
-        if canceled
-        else OrderStatus.PENDING
-        if status in (FulfillmentStatus.NOT_FULFILLED, FulfillmentStatus.PARTIALLY_SHIPPED)
-        else OrderStatus.COMPLETED
-    )
+    assert fulfillment_status_of(lines, canceled=canceled) == expected
+
+
+@pytest.mark.parametrize(
+    ("fulfillment", "left_to_ship", "expected"),
+    [
+        (FulfillmentStatus.NOT_FULFILLED, 3, OrderStatus.PENDING),
+        (FulfillmentStatus.PARTIALLY_SHIPPED, 1, OrderStatus.PENDING),
+        # The rest was refunded before it shipped: nothing is left to send.
+        (FulfillmentStatus.PARTIALLY_SHIPPED, 0, OrderStatus.COMPLETED),
+        (FulfillmentStatus.PARTIALLY_RETURNED, 1, OrderStatus.PENDING),
+        (FulfillmentStatus.SHIPPED, 0, OrderStatus.COMPLETED),
+        (FulfillmentStatus.RETURNED, 0, OrderStatus.COMPLETED),
+        (FulfillmentStatus.CANCELED, 2, OrderStatus.CANCELED),
+    ],
+)
+def test_order_is_completed_once_nothing_is_left_to_ship(fulfillment, left_to_ship, expected) -> None:  # type: ignore[no-untyped-def]
+    assert order_status_of(fulfillment, left_to_ship=left_to_ship) == expected
