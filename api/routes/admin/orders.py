@@ -60,8 +60,10 @@ _NOT_FOUND = {404: "`order_not_found`"}
 
 
 async def order_view(session: AsyncSession, order_id: str) -> AdminOrderOut:
-    """The order as the database holds it now, with everything that happened to it."""
-    session.expunge_all()
+    """The order as the database holds it now, with everything that happened to it: one snapshot
+    (REPEATABLE READ), so its statuses, transactions and refunds agree even while a workflow writes."""
+    await session.close()
+    await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     order = await orders.get_order(session, order_id)
     return AdminOrderOut.with_records(order, await orders.order_records(session, order.id))
 
