@@ -32,15 +32,19 @@ from activities.notifications import NotificationActivities
 from activities.orders import OrderActivities
 from activities.payments import PaymentActivities
 from activities.reconciler import ReconcilerActivities
+from activities.refunds import RefundActivities
 from core.analytics import AnalyticsSink, PostHogSink
 from core.email import EmailSender, ResendEmailSender
 from core.settings import Settings
 from domain.checkout import ReconcileInput
 from workflows.checkout import CheckoutWorkflow
 from workflows.fulfillment import FulfillmentWorkflow
+from workflows.order import OrderWorkflow
 from workflows.reconciler import RECONCILER_SCHEDULE_ID, StripeReconcilerWorkflow
 
-WORKFLOWS: Sequence[type] = (CheckoutWorkflow, FulfillmentWorkflow, StripeReconcilerWorkflow)
+# FulfillmentWorkflow stays registered so that runs started before the OrderWorkflow can finish;
+# nothing starts a new one.
+WORKFLOWS: Sequence[type] = (CheckoutWorkflow, OrderWorkflow, FulfillmentWorkflow, StripeReconcilerWorkflow)
 
 
 def email_sender_from(settings: Settings) -> EmailSender | None:
@@ -65,8 +69,11 @@ def build_activities(
 ) -> list[Callable[..., Any]]:
     inventory = InventoryActivities(sessionmaker)
     payments = PaymentActivities(stripe_client, sessionmaker)
-    orders = OrderActivities(sessionmaker)
-    notifications = NotificationActivities(sessionmaker, email_sender, analytics)
+    orders = OrderActivities(sessionmaker, settings)
+    refunds = RefundActivities(stripe_client, sessionmaker)
+    notifications = NotificationActivities(
+        sessionmaker, email_sender, analytics, shop_email=settings.shop_notification_email
+    )
     reconciler = ReconcilerActivities(stripe_client, settings)
     fulfillment = FulfillmentActivities(sessionmaker)
     return [
@@ -78,7 +85,18 @@ def build_activities(
         payments.capture_order_payment,
         orders.place_order,
         orders.record_checkout,
+        orders.load_order_start,
+        orders.ship_order,
+        orders.cancel_order,
+        orders.reserve_refund,
+        orders.record_refund,
+        orders.request_return,
+        orders.receive_return,
+        orders.cancel_return,
+        refunds.create_stripe_refund,
+        refunds.sync_order_with_stripe,
         notifications.send_order_confirmation,
+        notifications.send_order_email,
         notifications.track_order_placed,
         notifications.send_shipping_confirmation,
         fulfillment.record_shipment,

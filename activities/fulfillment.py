@@ -1,17 +1,18 @@
-"""Fulfillment activities: record that an order left the warehouse."""
+"""The legacy FulfillmentWorkflow's activity (running ones must finish): record that the order shipped.
+
+New orders are shipped through their OrderWorkflow (activities/orders.py); this ships whatever
+is left of an older order, once, as the legacy fulfillment.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from domain.fulfillment import RecordShipmentInput
-from domain.ids import new_id
-from models import Fulfillment, Order
+from domain.orders.operations import ShipRequest
+from domain.orders.records import SYSTEM_ACTOR
+from services.fulfillments import LEGACY_REQUEST_ID, ship_rest_once
 
 
 class FulfillmentActivities:
@@ -20,19 +21,14 @@ class FulfillmentActivities:
 
     @activity.defn
     async def record_shipment(self, request: RecordShipmentInput) -> None:
-        """One fulfillment row per order and the order marked shipped, in one transaction."""
         async with self._sessionmaker() as session, session.begin():
-            await session.execute(
-                insert(Fulfillment)
-                .values(
-                    id=new_id("ful"),
+            await ship_rest_once(
+                session,
+                ShipRequest(
                     order_id=request.order_id,
+                    request_id=LEGACY_REQUEST_ID,
+                    actor=SYSTEM_ACTOR,
                     carrier=request.shipment.carrier,
                     tracking_number=request.shipment.tracking_number,
-                    shipped_at=datetime.now(UTC),
-                )
-                .on_conflict_do_nothing(index_elements=["order_id"])
-            )
-            await session.execute(
-                update(Order).where(Order.id == request.order_id).values(fulfillment_status="shipped")
+                ),
             )

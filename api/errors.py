@@ -72,6 +72,17 @@ def checkout_pending() -> APIError:
     )
 
 
+def operation_pending() -> APIError:
+    """The order's workflow did not answer in time: the operation goes on; the same request again
+    (same Idempotency-Key) gets its outcome."""
+    return APIError(
+        503,
+        "operation_pending",
+        "The operation was accepted and is still running; repeat the same request for its result",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def stripe_unavailable() -> APIError:
     """Stripe did not answer, or answered that it failed: a 503 the caller may retry."""
     return APIError(503, "stripe_unavailable", "The payment provider is not reachable; try again")
@@ -171,6 +182,27 @@ STATUS_BY_CODE: dict[str, int] = {
     "cart_completed": 409,
     "insufficient_inventory": 409,
     "payment_already_authorized": 409,
+    # After the order (domain.orders.operations, services/, Stripe's refusals of a refund)
+    "order_not_found": 404,
+    "return_not_found": 404,
+    "refund_not_found": 404,
+    "order_not_paid": 409,
+    "order_canceled": 409,
+    "order_fulfilled": 409,
+    "order_disputed": 409,
+    "already_shipped": 409,
+    "shipment_exceeds_unshipped": 409,
+    "refund_exceeds_refundable": 409,
+    "item_already_refunded": 409,
+    "shipping_already_refunded": 409,
+    "return_exceeds_shipped": 409,
+    "return_exceeds_requested": 409,
+    "return_not_open": 409,
+    "idempotency_key_reused": 409,
+    "charge_disputed": 409,
+    "charge_already_refunded": 409,
+    "amount_too_large": 409,
+    "refund_refused": 409,
     "variant_unavailable": 409,
     # the admin catalog, stock and setup
     "product_not_found": 404,

@@ -38,8 +38,9 @@ WARMUP_CHECKOUTS = 2
 WARMUP_WORKFLOWS = 10
 CART_SETUP_CONCURRENCY = 10
 QUIESCE_TIMEOUT = 60.0
-# Workflow types that run until someone acts (workflows/fulfillment.py: until the order is shipped).
-WAIT_FOR_PEOPLE = ("FulfillmentWorkflow",)
+# Workflow types that run until someone acts or months pass (workflows/order.py: each order's
+# workflow lives until its return and dispute windows have closed).
+WAIT_FOR_PEOPLE = ("OrderWorkflow",)
 # localstripe sends `payment_intent.succeeded` about 1 s after a capture: let those land too.
 LATE_WEBHOOK_SECONDS = 1.5
 BENCHMARK_PROCESS = "benchmark (load + baseline worker)"
@@ -128,7 +129,7 @@ def _own_peak_rss() -> int | None:
 
 async def _quiesce(client: Client) -> None:
     """Until no workflow runs (checkouts finish their email/analytics steps after answering) but those
-    that wait for a person: every order's fulfillment waits for the warehouse to ship it."""
+    that wait for people and time: every order's own workflow lives on for months."""
     query = "ExecutionStatus = 'Running' AND " + " AND ".join(
         f"WorkflowType != '{w}'" for w in WAIT_FOR_PEOPLE
     )

@@ -83,6 +83,13 @@ class Settings(BaseSettings):
 
     checkout_payment_timeout_seconds: int = Field(default=3600, gt=0)
     reconciler_interval_seconds: int = Field(default=300, gt=0)
+    # An OrderWorkflow closes once both windows have passed and nothing is open; a late event
+    # or operation starts it again.
+    order_return_window_days: int = Field(default=30, ge=0)
+    order_dispute_window_days: int = Field(default=120, ge=0)
+    shop_notification_email: str = "shop@gracestowel.example"
+    # How long an admin operation on an order waits for its workflow before answering 503.
+    order_operation_wait_seconds: float = Field(default=30.0, gt=0)
     checkout_answer_timeout_seconds: float = Field(
         default=15,
         gt=0,

@@ -1,4 +1,4 @@
-"""The one place that talks to Stripe's API, and the one adapter that reads PaymentIntents.
+"""The one place that talks to Stripe's API, and the one adapter that reads its objects.
 
 localstripe (dev and tests) returns some fields differently from Stripe (`latest_charge`
 expanded, `amount_received`/`amount_capturable` missing); `PaymentIntentSnapshot.from_stripe`
@@ -7,6 +7,7 @@ tolerates both shapes so no other code has to.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -59,6 +60,63 @@ def snapshot(payment_intent: stripe.PaymentIntent) -> PaymentIntentSnapshot:
 
 async def retrieve_payment_intent(payment_intent_id: str) -> PaymentIntentSnapshot:
     return snapshot(await get_stripe_client().v1.payment_intents.retrieve_async(payment_intent_id))
+
+
+@dataclass(frozen=True)
+class StripeRefund:
+    """A Refund as Stripe holds it now (amount in Stripe's units of `currency`)."""
+
+    id: str
+    amount: int
+    currency: str
+    status: str
+    reason: str | None
+    failure_reason: str | None
+    # Set by us on every refund we create: the Refund row it belongs to.
+    our_refund_id: str | None
+
+
+@dataclass(frozen=True)
+class StripeDispute:
+    id: str
+    amount: int
+    currency: str
+    reason: str
+    status: str
+    created: int
+    # (balance transaction ID, signed amount in Stripe's units): withdrawn < 0, reinstated > 0.
+    balance_transactions: tuple[tuple[str, int], ...]
+
+
+def refund_of(refund: stripe.Refund) -> StripeRefund:
+    data: dict[str, Any] = refund.to_dict()
+    metadata = data.get("metadata") or {}
+    return StripeRefund(
+        id=str(data["id"]),
+        amount=int(data["amount"]),
+        currency=str(data["currency"]).lower(),
+        status=str(data.get("status") or "succeeded"),
+        reason=data.get("reason"),
+        failure_reason=data.get("failure_reason"),
+        our_refund_id=metadata.get("refund_id"),
+    )
+
+
+def dispute_of(dispute: stripe.Dispute) -> StripeDispute:
+    data: dict[str, Any] = dispute.to_dict()
+    movements = []
+    for transaction in data.get("balance_transactions") or []:
+        if isinstance(transaction, dict):
+            movements.append((str(transaction["id"]), int(transaction["amount"])))
+    return StripeDispute(
+        id=str(data["id"]),
+        amount=int(data["amount"]),
+        currency=str(data["currency"]).lower(),
+        reason=str(data.get("reason") or "general"),
+        status=str(data["status"]),
+        created=int(data.get("created") or 0),
+        balance_transactions=tuple(movements),
+    )
 
 
 async def check_stripe() -> None:

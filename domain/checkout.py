@@ -6,7 +6,13 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-SEARCH_ATTRIBUTES = {"CartId": "Keyword", "OrderId": "Keyword", "CheckoutStatus": "Keyword"}
+# Every custom search attribute a workflow sets (the OrderWorkflow sets OrderId and OrderStatus).
+SEARCH_ATTRIBUTES = {
+    "CartId": "Keyword",
+    "OrderId": "Keyword",
+    "CheckoutStatus": "Keyword",
+    "OrderStatus": "Keyword",
+}
 
 # The names the checkout workflow answers to: its definition declares them, services.dispatch
 # sends by them. Running checkouts and recorded histories know them: never rename one.
@@ -54,6 +60,8 @@ class FailureCode(StrEnum):
     CART_ALREADY_ORDERED = "cart_already_ordered"
     CART_EMPTY = "cart_empty"
     NOT_OUR_PAYMENT = "not_our_payment"
+    # Stripe refused the capture for good: the authorization is voided, the order canceled.
+    CAPTURE_FAILED = "capture_failed"
 
 
 class PaymentIntentSnapshot(BaseModel):

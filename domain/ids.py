@@ -26,3 +26,12 @@ def capture_idempotency_key(payment_intent_id: str) -> str:
 
 def refund_idempotency_key(payment_intent_id: str, reason: str) -> str:
     return f"{payment_intent_id}:refund:{reason}"
+
+
+def order_workflow_id(payment_intent_id: str) -> str:
+    return f"{payment_intent_id}:order"
+
+
+def order_refund_idempotency_key(order_id: str, request_id: str) -> str:
+    """The Stripe Refund's key: the order and the operation's request ID (the Idempotency-Key)."""
+    return f"{order_id}:refund:{request_id}"

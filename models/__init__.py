@@ -5,6 +5,7 @@ from models.audit import AuditLogEntry
 from models.base import Base
 from models.cart import Cart, CartShippingMethod, LineItem, ShippingOption
 from models.checkout import Checkout
+from models.fulfillment import Fulfillment, FulfillmentItem, Return, ReturnItem
 from models.inventory import (
     InventoryAdjustment,
     InventoryItem,
@@ -12,7 +13,7 @@ from models.inventory import (
     Reservation,
     StockChangeReason,
 )
-from models.order import Fulfillment, Order, OrderItem, OrderTransaction, Payment, PaymentCollection
+from models.order import Order, OrderEvent, OrderItem, OrderTransaction, Payment, PaymentCollection
 from models.outbox import OutboxMessage
 from models.product import (
     Product,
@@ -22,6 +23,7 @@ from models.product import (
     ProductVariant,
     VariantPrice,
 )
+from models.refund import Dispute, Refund
 from models.region import Country, Region, SalesChannel, SalesChannelStockLocation, StockLocation
 
 __all__ = [
@@ -32,12 +34,15 @@ __all__ = [
     "CartShippingMethod",
     "Checkout",
     "Country",
+    "Dispute",
     "Fulfillment",
+    "FulfillmentItem",
     "InventoryAdjustment",
     "InventoryItem",
     "InventoryLevel",
     "LineItem",
     "Order",
+    "OrderEvent",
     "OrderItem",
     "OrderTransaction",
     "OutboxMessage",
@@ -48,8 +53,11 @@ __all__ = [
     "ProductOption",
     "ProductOptionValue",
     "ProductVariant",
+    "Refund",
     "Region",
     "Reservation",
+    "Return",
+    "ReturnItem",
     "SalesChannel",
     "SalesChannelStockLocation",
     "ShippingOption",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import DateTime, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -25,3 +27,8 @@ class Timestamped:
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+def one_of(column: str, values: Iterable[StrEnum]) -> str:
+    """A CHECK's SQL that `column` holds one of the enum's values: the constraint lists exactly them."""
+    return "{} IN ({})".format(column, ", ".join(f"'{value}'" for value in values))

@@ -4,7 +4,10 @@ Invariants the database enforces, not only Python:
 - one order per PaymentIntent and per cart (unique columns);
 - no order without its PaymentCollection (NOT NULL foreign key; the collection is inserted
   first, in the same transaction);
-- every money movement is an OrderTransaction, signed by kind, unique per Stripe object.
+- every money movement is an OrderTransaction, signed by kind, unique per Stripe object;
+- an item never ships more than was bought, never comes back more than shipped, is never
+  refunded by item more than bought (CHECKs on its counters: a racing write is refused);
+- every status is one of the state machine's values (domain.orders.statuses).
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, Timestamped
+from domain.orders.records import OrderEventType, TransactionReference
+from domain.orders.statuses import FulfillmentStatus, OrderStatus, PaymentStatus
+from models.base import Base, Timestamped, one_of
 
 ID = String(64)
 
@@ -25,10 +30,7 @@ class PaymentCollection(Timestamped, Base):
     __tablename__ = "payment_collections"
     __table_args__ = (
         CheckConstraint("amount >= 0", name="amount_non_negative"),
-        CheckConstraint(
-            "status IN ('authorized', 'captured', 'partially_refunded', 'refunded', 'canceled')",
-            name="status_known",
-        ),
+        CheckConstraint(one_of("status", PaymentStatus), name="status_known"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -63,15 +65,9 @@ class Order(Timestamped, Base):
     __table_args__ = (
         CheckConstraint("total = subtotal + shipping_total + tax_total", name="total_adds_up"),
         CheckConstraint("total >= 0", name="total_non_negative"),
-        CheckConstraint("status IN ('pending', 'completed', 'canceled')", name="status_known"),
-        CheckConstraint(
-            "payment_status IN ('authorized', 'captured', 'partially_refunded', 'refunded', 'canceled')",
-            name="payment_status_known",
-        ),
-        CheckConstraint(
-            "fulfillment_status IN ('not_fulfilled', 'fulfilled', 'shipped', 'canceled')",
-            name="fulfillment_status_known",
-        ),
+        CheckConstraint(one_of("status", OrderStatus), name="status_known"),
+        CheckConstraint(one_of("payment_status", PaymentStatus), name="payment_status_known"),
+        CheckConstraint(one_of("fulfillment_status", FulfillmentStatus), name="fulfillment_status_known"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -82,18 +78,23 @@ class Order(Timestamped, Base):
     )
     region_id: Mapped[str] = mapped_column(ForeignKey("regions.id", ondelete="RESTRICT"))
     sales_channel_id: Mapped[str] = mapped_column(ForeignKey("sales_channels.id", ondelete="RESTRICT"))
+    # Where the units left from: restocks (cancel, return) go back to this location's levels.
+    stock_location_id: Mapped[str | None] = mapped_column(
+        ForeignKey("stock_locations.id", ondelete="RESTRICT")
+    )
     currency_code: Mapped[str] = mapped_column(String(3))
     email: Mapped[str | None] = mapped_column(String(320))
     shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    status: Mapped[str] = mapped_column(String(30), default="pending")
-    payment_status: Mapped[str] = mapped_column(String(30), default="authorized")
-    fulfillment_status: Mapped[str] = mapped_column(String(30), default="not_fulfilled")
+    status: Mapped[str] = mapped_column(String(30), default=OrderStatus.PENDING.value)
+    payment_status: Mapped[str] = mapped_column(String(30), default=PaymentStatus.AUTHORIZED.value)
+    fulfillment_status: Mapped[str] = mapped_column(String(30), default=FulfillmentStatus.NOT_FULFILLED.value)
     subtotal: Mapped[int] = mapped_column(BigInteger)
     shipping_total: Mapped[int] = mapped_column(BigInteger)
     tax_total: Mapped[int] = mapped_column(BigInteger)
     total: Mapped[int] = mapped_column(BigInteger)
     # Shown to the buyer once by `complete`; required to read the order without an account.
     access_token: Mapped[str] = mapped_column(String(64), unique=True)
+    canceled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     items: Mapped[list[OrderItem]] = relationship(lazy="selectin", order_by="OrderItem.id")
     payment_collection: Mapped[PaymentCollection] = relationship(lazy="selectin")
@@ -107,6 +108,14 @@ class OrderItem(Base):
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("subtotal = unit_price * quantity", name="subtotal_adds_up"),
+        CheckConstraint(
+            "0 <= returned_quantity AND returned_quantity <= shipped_quantity"
+            " AND shipped_quantity <= quantity",
+            name="returned_within_shipped_within_quantity",
+        ),
+        CheckConstraint(
+            "0 <= refunded_quantity AND refunded_quantity <= quantity", name="refunded_within_quantity"
+        ),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -117,6 +126,11 @@ class OrderItem(Base):
     quantity: Mapped[int]
     unit_price: Mapped[int] = mapped_column(BigInteger)
     subtotal: Mapped[int] = mapped_column(BigInteger)
+    shipped_quantity: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Requested or received back, not canceled.
+    returned_quantity: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Refunded by item (a refund of `items`).
+    refunded_quantity: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class OrderTransaction(Base):
@@ -124,7 +138,10 @@ class OrderTransaction(Base):
     __table_args__ = (
         UniqueConstraint("reference", "reference_id"),
         CheckConstraint(
-            "(reference = 'capture' AND amount > 0) OR (reference = 'refund' AND amount < 0)",
+            f"(reference = '{TransactionReference.CAPTURE}' AND amount > 0)"
+            f" OR (reference = '{TransactionReference.REFUND}' AND amount < 0)"
+            f" OR (reference = '{TransactionReference.REFUND_REVERSAL}' AND amount > 0)"
+            f" OR (reference = '{TransactionReference.DISPUTE}' AND amount <> 0)",
             name="sign_matches_reference",
         ),
     )
@@ -134,18 +151,23 @@ class OrderTransaction(Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     currency_code: Mapped[str] = mapped_column(String(3))
     reference: Mapped[str] = mapped_column(String(30))
-    # The Stripe object this movement is: the PaymentIntent for a capture, the Refund for a refund.
+    # The Stripe object this movement is: the PaymentIntent for a capture, the Refund for a refund
+    # or its reversal, the balance transaction for a dispute's funds.
     reference_id: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class Fulfillment(Timestamped, Base):
-    """The shipment of an order (one per order for now), written by its FulfillmentWorkflow."""
+class OrderEvent(Base):
+    """One entry of the order's timeline; `dedupe_key` makes a retried write land once."""
 
-    __tablename__ = "fulfillments"
+    __tablename__ = "order_events"
+    __table_args__ = (CheckConstraint(one_of("type", OrderEventType), name="type_known"),)
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), unique=True)
-    carrier: Mapped[str] = mapped_column(String(100))
-    tracking_number: Mapped[str] = mapped_column(String(200))
-    shipped_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    type: Mapped[str] = mapped_column(String(40))
+    # The admin key's name, `system` (checkout, workflows) or `stripe`.
+    actor: Mapped[str] = mapped_column(String(200))
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    dedupe_key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

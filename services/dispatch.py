@@ -8,11 +8,18 @@ WorkflowAlreadyStartedError, WorkflowUpdateFailedError) reach the caller unchang
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from pydantic import BaseModel
-from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError
 
 from core.settings import Settings
 from domain.checkout import (
@@ -27,9 +34,36 @@ from domain.checkout import (
     PaymentEvent,
     ReservationResult,
 )
-from domain.fulfillment import FULFILLMENT_WORKFLOW, SHIP_SIGNAL, FulfillmentInput, FulfillmentState, Shipment
-from domain.ids import fulfillment_workflow_id
-from models import Checkout, Order
+from domain.ids import order_workflow_id
+from domain.orders.operations import (
+    CancelRequest,
+    CancelReturnRequest,
+    OperationOutcome,
+    ReceiveReturnRequest,
+    RefundRequest,
+    ReturnRequest,
+    ShipRequest,
+)
+from domain.orders.workflow import (
+    ORDER_STATE_QUERY,
+    ORDER_WORKFLOW,
+    STRIPE_EVENT_SIGNAL,
+    OrderWorkflowInput,
+    OrderWorkflowState,
+    StripeEventHint,
+)
+from models import Checkout
+from services.errors import ServiceError
+
+OrderRequest = (
+    ShipRequest | CancelRequest | RefundRequest | ReturnRequest | ReceiveReturnRequest | CancelReturnRequest
+)
+
+
+class OperationPending(ServiceError):
+    """The order's workflow did not answer in time; the operation continues (503, Retry-After)."""
+
+    code = "operation_pending"
 
 
 async def start_checkout(temporal: Client, settings: Settings, checkout: Checkout) -> ReservationResult:
@@ -94,24 +128,82 @@ async def checkout_state(temporal: Client, payment_intent_id: str) -> CheckoutSt
     return state
 
 
-async def ship_order(temporal: Client, settings: Settings, order: Order, shipment: Shipment) -> str:
-    """Hand the shipment to the order's FulfillmentWorkflow; returns that workflow's ID.
+async def operate_on_order(
+    temporal: Client,
+    settings: Settings,
+    start: OrderWorkflowInput,
+    update: str,
+    request: OrderRequest,
+    *,
+    update_id: str,
+) -> OperationOutcome:
+    """Run one operation on the order's workflow, starting a run if none is open.
 
-    Signal-with-start: works whether or not the checkout has started the fulfillment yet. A
-    fulfillment that has finished raises `WorkflowAlreadyStartedError` (already shipped).
+    Update-with-start: a running workflow takes the update (USE_EXISTING); a closed one is followed
+    by a new run (ALLOW_DUPLICATE) from `start` (the snapshot the caller loaded). `update_id`
+    makes Temporal answer a repeat of the same request with the first one's outcome. A refusal
+    becomes the ServiceError of its code; no answer within `order_operation_wait_seconds` is
+    `OperationPending` (the operation goes on; the same request again gets its outcome).
     """
-    workflow_id = fulfillment_workflow_id(order.payment_intent_id)
+    operation: WithStartWorkflowOperation[Any, OrderWorkflowState] = WithStartWorkflowOperation(
+        ORDER_WORKFLOW,
+        start,
+        id=order_workflow_id(start.payment_intent_id),
+        task_queue=settings.temporal_task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        static_summary=f"Order {start.order_id}",
+        result_type=OrderWorkflowState,
+    )
+    try:
+        outcome: OperationOutcome = await asyncio.wait_for(
+            temporal.execute_update_with_start_workflow(
+                update,
+                request,
+                start_workflow_operation=operation,
+                id=update_id,
+                result_type=OperationOutcome,
+            ),
+            timeout=settings.order_operation_wait_seconds,
+        )
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as waited:
+        # (asyncio.wait_for cancels the call; the SDK reports that cancellation as its own error.)
+        raise OperationPending(
+            "The operation was accepted and is still running; repeat the same request for its result"
+        ) from waited
+    except WorkflowUpdateFailedError as failed:
+        refusal = failed.cause
+        if isinstance(refusal, ApplicationError) and refusal.type:
+            raise ServiceError(refusal.message, code=refusal.type) from failed
+        raise
+    return outcome
+
+
+async def signal_order_event(
+    temporal: Client, settings: Settings, start: OrderWorkflowInput, hint: StripeEventHint
+) -> None:
+    """Deliver a Stripe event to the order's workflow, starting a new run if none is open."""
     await _signal_with_start(
         temporal,
         settings,
-        FULFILLMENT_WORKFLOW,
-        FulfillmentInput(order_id=order.id, payment_intent_id=order.payment_intent_id),
-        workflow_id=workflow_id,
-        signal=SHIP_SIGNAL,
-        signal_arg=shipment,
-        result_type=FulfillmentState,
+        ORDER_WORKFLOW,
+        start,
+        workflow_id=order_workflow_id(start.payment_intent_id),
+        signal=STRIPE_EVENT_SIGNAL,
+        signal_arg=hint,
+        result_type=OrderWorkflowState,
+        # A closed order workflow is started again: a late event still reaches the order.
+        reuse=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        static_summary=f"Order {start.order_id}",
     )
-    return workflow_id
+
+
+async def order_state(temporal: Client, payment_intent_id: str) -> OrderWorkflowState:
+    """The order workflow's live state (its `state` Query)."""
+    state: OrderWorkflowState = await temporal.get_workflow_handle(
+        order_workflow_id(payment_intent_id)
+    ).query(ORDER_STATE_QUERY, result_type=OrderWorkflowState)
+    return state
 
 
 async def _signal_with_start(
@@ -124,10 +216,12 @@ async def _signal_with_start(
     signal: str,
     signal_arg: BaseModel,
     result_type: type[BaseModel],
+    reuse: WorkflowIDReusePolicy = WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    static_summary: str | None = None,
 ) -> None:
     """Signal the workflow, starting it from `start_arg` first if it is not running.
 
-    A closed run is never started again this way (REJECT_DUPLICATE): Temporal raises
+    By default a closed run is never started again this way (REJECT_DUPLICATE): Temporal raises
     `WorkflowAlreadyStartedError` instead.
     """
     await temporal.start_workflow(
@@ -135,8 +229,9 @@ async def _signal_with_start(
         start_arg,
         id=workflow_id,
         task_queue=settings.temporal_task_queue,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        id_reuse_policy=reuse,
         start_signal=signal,
         start_signal_args=[signal_arg],
         result_type=result_type,
+        static_summary=static_summary,
     )

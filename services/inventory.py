@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from domain.catalog import MAX_STOCK_QUANTITY, NewLevel
 from domain.ids import new_id
+from domain.orders.records import SYSTEM_ACTOR
 from models import (
     InventoryAdjustment,
     InventoryItem,
@@ -43,10 +44,6 @@ class InsufficientInventory(ServiceError):
 
 class LocationNotMapped(ServiceError):
     code = "location_not_mapped"
-
-
-# The actor of stock changes no person made: checkouts and other workflows.
-SYSTEM_ACTOR = "system"
 
 
 async def change_stock(
@@ -265,6 +262,41 @@ async def fulfil_from_reservation(
             actor=SYSTEM_ACTOR,
             order_id=order_id,
             reference=f"{order_id}:sale:{level.id}",
+        )
+
+
+async def restock(
+    session: AsyncSession,
+    *,
+    order_id: str,
+    location_id: str,
+    quantities: Mapping[str, int],
+    reason: StockChangeReason,
+    actor: str,
+    reference: str,
+) -> None:
+    """Put units (variant -> units) back at the levels of `location_id` they left from.
+
+    Each level's change is one ledger row under `{reference}:{level id}`, so a retried restock
+    changes nothing a second time.
+    """
+    wanted = {variant_id: units for variant_id, units in quantities.items() if units > 0}
+    levels = await _lock_levels(session, set(wanted), location_id)
+    for variant_id, units in sorted(wanted.items()):
+        level = levels.get(variant_id)
+        if level is None:
+            raise ServiceError(
+                f"variant {variant_id} has no stock level at location {location_id}",
+                code="stock_level_missing",
+            )
+        await change_stock(
+            session,
+            level,
+            units,
+            reason,
+            actor=actor,
+            order_id=order_id,
+            reference=f"{reference}:{level.id}",
         )
 
 

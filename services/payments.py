@@ -7,17 +7,18 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.stripe_gateway import get_stripe_client, snapshot
 from domain.checkout import TERMINAL_STATUSES, CheckoutStatus, PaymentIntentSnapshot
-from domain.ids import new_id
 from domain.money import to_stripe_amount
-from models import Cart, Checkout, Order, OrderTransaction, Payment, PaymentCollection
+from domain.orders.records import SYSTEM_ACTOR, OrderEventType, TransactionReference
+from domain.orders.statuses import PaymentStatus
+from models import Cart, Checkout, Order, Payment, PaymentCollection
 from services.carts import cart_totals, load_cart, reprice
 from services.catalog import unsellable_variants
 from services.errors import ServiceError
+from services.orders import record_event, record_transaction
 
 # A PaymentIntent's amount can change only until the customer has paid it.
 _AMOUNT_EDITABLE = frozenset({"requires_payment_method", "requires_confirmation", "requires_action"})
@@ -122,19 +123,7 @@ async def prepare_payment_intent(session: AsyncSession, cart_id: str) -> tuple[C
 async def record_capture(session: AsyncSession, order: Order, captured: PaymentIntentSnapshot) -> None:
     """The capture's OrderTransaction (once per PaymentIntent) and every status that follows from it."""
     now = datetime.now(UTC)
-    await session.execute(
-        insert(OrderTransaction)
-        .values(
-            id=new_id("ordtxn"),
-            order_id=order.id,
-            amount=order.total,
-            currency_code=order.currency_code,
-            reference="capture",
-            reference_id=captured.id,
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["reference", "reference_id"])
-    )
+    await record_transaction(session, order, TransactionReference.CAPTURE, captured.id, order.total)
     await session.execute(
         update(Payment)
         .where(Payment.payment_intent_id == order.payment_intent_id, Payment.status != "captured")
@@ -142,7 +131,17 @@ async def record_capture(session: AsyncSession, order: Order, captured: PaymentI
     )
     await session.execute(
         update(PaymentCollection)
-        .where(PaymentCollection.id == order.payment_collection_id)
-        .values(status="captured")
+        .where(
+            PaymentCollection.id == order.payment_collection_id,
+            PaymentCollection.status == PaymentStatus.AUTHORIZED,
+        )
+        .values(status=PaymentStatus.CAPTURED)
     )
-    await session.execute(update(Order).where(Order.id == order.id).values(payment_status="captured"))
+    await session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.payment_status == PaymentStatus.AUTHORIZED)
+        .values(payment_status=PaymentStatus.CAPTURED)
+    )
+    await record_event(
+        session, order.id, OrderEventType.CAPTURED, actor=SYSTEM_ACTOR, dedupe_key=f"{order.id}:captured"
+    )

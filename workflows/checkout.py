@@ -12,8 +12,8 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
+from temporalio.common import RetryPolicy, SearchAttributeKey, WorkflowIDReusePolicy
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError, WorkflowAlreadyStartedError
 from temporalio.types import MethodAsyncSingleParam, ParamType, ReturnType
 from temporalio.workflow import ParentClosePolicy
 
@@ -36,15 +36,25 @@ with workflow.unsafe.imports_passed_through():
         CheckoutStatus,
         CompletionResult,
         FailureCode,
+        OrderRef,
         PaymentEvent,
         PaymentIntentSnapshot,
         ReservationResult,
         ReserveInput,
     )
     from domain.fulfillment import FulfillmentInput
-    from domain.ids import fulfillment_workflow_id
+    from domain.ids import fulfillment_workflow_id, order_workflow_id
+    from domain.orders.operations import CancelRequest
+    from domain.orders.records import SYSTEM_ACTOR
+    from domain.orders.workflow import (
+        STRIPE_EVENT_SIGNAL,
+        CancelOrderStep,
+        OrderWorkflowInput,
+        StripeEventHint,
+    )
     from workflows.fulfillment import FulfillmentWorkflow
-    from workflows.policies import EMAIL_RETRY, SIDE_EFFECT_RETRY, SIDE_EFFECT_TIMEOUT
+    from workflows.order import OrderWorkflow
+    from workflows.policies import EMAIL_RETRY, SIDE_EFFECT_RETRY, SIDE_EFFECT_TIMEOUT, business_refusal
 
 CART_ID = SearchAttributeKey.for_keyword("CartId")
 ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
@@ -54,18 +64,16 @@ CHECKOUT_STATUS = SearchAttributeKey.for_keyword("CheckoutStatus")
 ANALYTICS_RETRY = RetryPolicy(maximum_attempts=3)
 _FAILURE_CODES = {code.value: code for code in FailureCode}
 _IN_FLIGHT = frozenset({CheckoutStatus.PLACING_ORDER, CheckoutStatus.CAPTURING})
+# Changes of the commands a checkout issues (workflow.patched): histories recorded before them
+# take the old path. Never rename one; remove the old path only once no such checkout can run.
+ORDER_WORKFLOW_PATCH = "order-workflow"  # the OrderWorkflow child instead of the FulfillmentWorkflow
+CAPTURE_FAILURE_PATCH = "capture-failure"  # a refused capture voids and cancels instead of failing
 
 
 def _failure_code(error: ActivityError | ApplicationError) -> FailureCode | None:
-    """The business refusal behind an activity's failure, if that is what it was.
-
-    A regular activity's failure arrives as ActivityError wrapping the ApplicationError; a local
-    activity's as the ApplicationError itself.
-    """
-    cause = error.cause if isinstance(error, ActivityError) else error
-    if isinstance(cause, ApplicationError) and cause.non_retryable:
-        return _FAILURE_CODES.get(cause.type or "")
-    return None
+    """The checkout's FailureCode behind an activity's failure, if it was a business refusal."""
+    refusal = business_refusal(error)
+    return _FAILURE_CODES.get(refusal.type or "") if refusal is not None else None
 
 
 @workflow.defn(name=CHECKOUT_WORKFLOW)
@@ -216,7 +224,15 @@ class CheckoutWorkflow:
         self._state.order_id = order.order_id
         workflow.upsert_search_attributes([ORDER_ID.value_set(order.order_id)])
         await self._set_status(CheckoutStatus.CAPTURING, record=False)
-        await self._execute(PaymentActivities.capture_order_payment, order.order_id)
+        try:
+            await self._execute(PaymentActivities.capture_order_payment, order.order_id)
+        except ActivityError as error:
+            # Before this patch a refused capture failed the workflow, leaving the authorization
+            # held and the order open with nothing to capture or void it.
+            if business_refusal(error) is None or not workflow.patched(CAPTURE_FAILURE_PATCH):
+                raise
+            if not await self._capture_failed(order, error):
+                return self._state
         self._state.failure_code = None
         self._state.failure_message = None
         await self._set_status(CheckoutStatus.COMPLETED)
@@ -234,17 +250,71 @@ class CheckoutWorkflow:
             workflow.logger.warning(
                 "analytics event for %s was dropped", order.order_id, extra={"order_id": order.order_id}
             )
-        await self._start_fulfillment(order.order_id)
+        if workflow.patched(ORDER_WORKFLOW_PATCH):
+            await self._start_order_workflow(order)
+        else:
+            await self._start_fulfillment(order.order_id)
         return self._state
 
+    async def _capture_failed(self, order: OrderRef, error: ActivityError) -> bool:
+        """Stripe refused the capture for good. Re-read the payment: captured after all → True (carry
+        on); otherwise the authorization is voided, the order canceled with its stock back, and the
+        checkout fails with `capture_failed` (on the order's timeline and in /admin/checkouts)."""
+        payment = await self._cancel_payment(void_authorization=True)
+        if payment.captured:
+            await self._execute(PaymentActivities.capture_order_payment, order.order_id)  # records it
+            return True
+        message = f"The capture was refused: {error.cause or error}"
+        await self._execute_local(
+            OrderActivities.cancel_order,
+            CancelOrderStep(
+                request=CancelRequest(
+                    order_id=order.order_id, request_id="capture-failed", actor=SYSTEM_ACTOR, reason=message
+                ),
+                voided=True,
+                capture_failure=message,
+            ),
+        )
+        await self._start_order_workflow(order)
+        await self._finish(CheckoutStatus.FAILED, FailureCode.CAPTURE_FAILED, message)
+        return False
+
+    async def _start_order_workflow(self, order: OrderRef) -> None:
+        """The order's own workflow outlives the checkout (ABANDON): shipments, refunds, returns.
+
+        Already started (an operator's operation or a Stripe event came first) is fine; that run is
+        told to re-read the order, which it may have loaded before this checkout captured it. A
+        closed run (REJECT_DUPLICATE) is never opened a second time from here.
+        """
+        workflow_id = order_workflow_id(self._state.payment_intent_id)
+        try:
+            await workflow.start_child_workflow(
+                OrderWorkflow.run,
+                OrderWorkflowInput(order_id=order.order_id, payment_intent_id=self._state.payment_intent_id),
+                id=workflow_id,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                static_summary=f"Order {order.order_id}",
+            )
+        except WorkflowAlreadyStartedError:
+            with suppress(FailureError):  # closed meanwhile: a new run loads the order afresh
+                await workflow.get_external_workflow_handle(workflow_id).signal(
+                    STRIPE_EVENT_SIGNAL,
+                    StripeEventHint(
+                        event_id=f"{self._state.payment_intent_id}:checkout", type="checkout.completed"
+                    ),
+                )
+
     async def _start_fulfillment(self, order_id: str) -> None:
-        """The fulfillment outlives the checkout (ABANDON): it waits for the warehouse."""
-        # Already running means an operator shipped before we got here (admin signal-with-start).
+        """Checkouts recorded before the OrderWorkflow replay this: the legacy FulfillmentWorkflow."""
+        # Already running means an operator shipped before we got here (admin signal-with-start);
+        # REJECT_DUPLICATE: one that already finished (shipped early) is not opened a second time.
         with suppress(WorkflowAlreadyStartedError):
             await workflow.start_child_workflow(
                 FulfillmentWorkflow.run,
                 FulfillmentInput(order_id=order_id, payment_intent_id=self._state.payment_intent_id),
                 id=fulfillment_workflow_id(self._state.payment_intent_id),
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 parent_close_policy=ParentClosePolicy.ABANDON,
                 static_summary=f"Fulfillment of order {order_id}",
             )

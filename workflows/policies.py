@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 # Database and Stripe calls are retried until they work (infrastructure) unless they raise a
 # non-retryable ApplicationError (a business refusal).
@@ -12,3 +13,15 @@ SIDE_EFFECT_TIMEOUT = timedelta(seconds=30)
 SIDE_EFFECT_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 # Email is retried for hours: it may never fail a paid checkout or a shipped order.
 EMAIL_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5), maximum_attempts=50)
+
+
+def business_refusal(error: BaseException) -> ApplicationError | None:
+    """The business refusal behind an activity's failure (a non-retryable ApplicationError), if it was one.
+
+    A regular activity's failure arrives as ActivityError wrapping the ApplicationError; a local
+    activity's as the ApplicationError itself.
+    """
+    cause = error.cause if isinstance(error, ActivityError) else error
+    if isinstance(cause, ApplicationError) and cause.non_retryable:
+        return cause
+    return None

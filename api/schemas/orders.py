@@ -7,7 +7,10 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from api.schemas.carts import LineItemOut
+from domain.orders.records import TransactionReference
 from models import Order
+
+_REFUND_MOVEMENTS = (TransactionReference.REFUND, TransactionReference.REFUND_REVERSAL)
 
 
 class OrderItemOut(LineItemOut):
@@ -43,7 +46,8 @@ class OrderOut(BaseModel):
     shipping_total: int
     tax_total: int
     total: int
-    # Sums of the order's transactions: what was captured and what was given back.
+    # Sums of the order's transactions: what was captured, and what was given back (refunds less
+    # the reversals of refunds that failed).
     paid_total: int
     refunded_total: int
     items: list[OrderItemOut]
@@ -65,8 +69,10 @@ class OrderOut(BaseModel):
             shipping_total=order.shipping_total,
             tax_total=order.tax_total,
             total=order.total,
-            paid_total=sum(t.amount for t in order.transactions if t.amount > 0),
-            refunded_total=-sum(t.amount for t in order.transactions if t.amount < 0),
+            paid_total=sum(
+                t.amount for t in order.transactions if t.reference == TransactionReference.CAPTURE
+            ),
+            refunded_total=-sum(t.amount for t in order.transactions if t.reference in _REFUND_MOVEMENTS),
             items=[OrderItemOut.model_validate(item, from_attributes=True) for item in order.items],
             payment_collection=PaymentCollectionOut(
                 id=order.payment_collection.id,

@@ -351,6 +351,7 @@ async def test_record_shipment_twice_is_one_fulfillment(
     env: ActivityEnvironment, activities: Activities, placed: Placed
 ) -> None:
     shipped = _shipped(placed)
+    await env.run(activities["capture_order_payment"], placed.order.order_id)  # only a paid order ships
 
     for _ in range(2):
         await env.run(activities["record_shipment"], shipped)
@@ -364,7 +365,10 @@ async def test_record_shipment_twice_is_one_fulfillment(
 async def test_shipping_email_twice_is_one_message_sent_once(
     env: ActivityEnvironment, activities: Activities, placed: Placed, outgoing: Outgoing
 ) -> None:
-    key = f"{placed.order.order_id}:shipping-email"
+    await env.run(activities["capture_order_payment"], placed.order.order_id)
+    await env.run(activities["record_shipment"], _shipped(placed))
+    _, [fulfillment] = await order_and_its(Fulfillment, placed.order.order_id)
+    key = f"{placed.order.order_id}:shipment-email:{fulfillment.id}"
 
     for _ in range(2):
         await env.run(activities["send_shipping_confirmation"], _shipped(placed))

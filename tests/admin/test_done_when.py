@@ -81,6 +81,7 @@ async def test_a_new_shop_owner_sells_a_towel_and_a_viewer_only_looks(
         "image_id": photo.json()["image"]["id"],
         "level_id": level_id,
         "order_id": purchase.order["id"],
+        "return_id": "ret_none",  # a viewer is refused before any lookup
         "payment_intent_id": purchase.payment_intent_id,
         "channel_id": (await viewer.request("GET", "/admin/sales-channels")).json()["sales_channels"][0][
             "id"

@@ -8,6 +8,7 @@ import hmac
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -205,6 +206,31 @@ async def pay(payment_intent_id: str, card: str = CARD_OK) -> stripe.PaymentInte
 async def shopper(api_url: str, running_worker: Worker, regions: dict[str, Region]) -> AsyncIterator[Shopper]:
     async with httpx.AsyncClient(base_url=api_url, timeout=60) as http:
         yield Shopper(http=http, regions=regions)
+
+
+@asynccontextmanager
+async def stack_on_own_queue(
+    temporal_env: WorkflowEnvironment, regions: dict[str, Region], senders: Outgoing, **setting_changes: Any
+) -> AsyncIterator[tuple[Settings, Shopper]]:
+    """The API (in-process) and a production worker on a task queue of their own, with these
+    settings changed for both (the worker's activities too, unlike `OwnQueue.worker`)."""
+    from worker import build_activities
+
+    settings, app = store_on_own_queue(temporal_env.client, **setting_changes)
+    activities = build_activities(
+        settings=settings,
+        sessionmaker=get_sessionmaker(),
+        stripe_client=get_stripe_client(),
+        email_sender=senders,
+        analytics=senders,
+    )
+    async with (
+        build_worker(temporal_env.client, settings.temporal_task_queue, activities),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://store", timeout=60
+        ) as http,
+    ):
+        yield settings, Shopper(http=http, regions=regions)
 
 
 @pytest.fixture

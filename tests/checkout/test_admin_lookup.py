@@ -6,6 +6,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain.checkout import CheckoutStatus
+from domain.ids import order_workflow_id
 from tests.checkout.conftest import MakeVariant, Shopper, admin_headers, buy, workflow_outcome
 from tests.conftest import eventually
 
@@ -51,14 +52,15 @@ async def test_admin_finds_the_checkout_by_cart_order_and_payment_intent(
     assert admin_order.json()["order"]["payment_status"] == "captured"
 
     # Temporal's own search (what the UI's search box runs); visibility is eventually consistent.
-    for query in (
-        f"OrderId = '{order_id}'",
-        f"CartId = '{cart_id}'",
-        f"CartId = '{cart_id}' AND CheckoutStatus = 'completed'",
+    # The order ID finds the checkout and the order's own workflow.
+    for query, expected in (
+        (f"OrderId = '{order_id}'", {payment_intent_id, order_workflow_id(payment_intent_id)}),
+        (f"CartId = '{cart_id}'", {payment_intent_id}),
+        (f"CartId = '{cart_id}' AND CheckoutStatus = 'completed'", {payment_intent_id}),
     ):
 
-        async def matching_workflow_ids(query: str = query) -> list[str] | None:
-            ids = [execution.id async for execution in temporal_env.client.list_workflows(query)]
-            return ids or None
+        async def matching_workflow_ids(query: str = query, expected: set[str] = expected) -> set[str] | None:
+            ids = {execution.id async for execution in temporal_env.client.list_workflows(query)}
+            return ids if ids == expected else None
 
-        assert await eventually(matching_workflow_ids) == [payment_intent_id], query
+        assert await eventually(matching_workflow_ids) == expected, query

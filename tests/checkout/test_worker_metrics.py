@@ -31,7 +31,8 @@ async def test_the_worker_serves_the_sdk_metrics_on_its_own_port(
     async def polling_metrics() -> str | None:
         async with httpx.AsyncClient() as http:
             text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
-        return text if settings.temporal_task_queue in text else None
+        # The pollers' gauge appears a moment after the queue's first metrics: wait for both.
+        return text if settings.temporal_task_queue in text and "temporal_num_pollers" in text else None
 
     async with build_worker(client, settings.temporal_task_queue, stack_activities(outgoing)):
         text = await eventually(polling_metrics)

@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from core.settings import Settings
 from devstack.replay_check import open_workflows_query, run_check
-from domain.ids import fulfillment_workflow_id
+from domain.ids import order_workflow_id
 from models import Region
 from tests.checkout.conftest import (
     MakeVariant,
@@ -32,6 +32,7 @@ from tests.conftest import Outgoing, eventually, free_port, stack_activities
 from tests.devstack.breaking_checkout import CheckoutReadingThePaymentFirst
 from worker import WORKFLOWS, build_worker
 from workflows.fulfillment import FulfillmentWorkflow
+from workflows.order import OrderWorkflow
 from workflows.reconciler import StripeReconcilerWorkflow
 
 __all__ = ["make_variant", "regions"]  # the end-to-end checkout tests' fixtures
@@ -41,7 +42,7 @@ __all__ = ["make_variant", "regions"]  # the end-to-end checkout tests' fixtures
 class OpenWorkflows:
     settings: Settings
     checkouts: list[str]  # awaiting their payment
-    fulfillment: str  # of a checkout that completed (closed, so not listed)
+    order: str  # the order workflow of a checkout that completed (closed, so not listed)
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ async def open_workflows(
     localstripe_url: str,
 ) -> AsyncIterator[OpenWorkflows]:
     """On a task queue of their own: two checkouts waiting for their payment, and one paid whose
-    checkout has finished and whose fulfillment waits for the warehouse."""
+    checkout has finished and whose order's own workflow lives on."""
     settings, app = store_on_own_queue(temporal_env.client, "replay-check")
     settings = settings.model_copy(
         update={"temporal_address": temporal_env.client.service_client.config.target_host}
@@ -71,26 +72,26 @@ async def open_workflows(
         await pay(paid)
         completed = await shopper.complete(paid_cart["id"])
         assert completed.status_code == 200, completed.text
-        await workflow_outcome(temporal_env, paid)  # closed, its fulfillment started
-    opened = OpenWorkflows(settings=settings, checkouts=checkouts, fulfillment=fulfillment_workflow_id(paid))
+        await workflow_outcome(temporal_env, paid)  # closed, its order's workflow started
+    opened = OpenWorkflows(settings=settings, checkouts=checkouts, order=order_workflow_id(paid))
 
     async def all_listed() -> bool:
         query = open_workflows_query(settings.temporal_task_queue, WORKFLOWS)
         listed = {execution.id async for execution in temporal_env.client.list_workflows(query)}
-        return listed == {*checkouts, opened.fulfillment}
+        return listed == {*checkouts, opened.order}
 
     await eventually(all_listed)  # the visibility store catches up a moment later
     try:
         yield opened
     finally:
-        for workflow_id in [*checkouts, opened.fulfillment]:
+        for workflow_id in [*checkouts, opened.order]:
             await temporal_env.client.get_workflow_handle(workflow_id).terminate("replay-check test done")
 
 
 def test_the_query_lists_running_workflows_of_our_types_on_our_queue() -> None:
     assert open_workflows_query("gracestowel", WORKFLOWS) == (
         "ExecutionStatus = 'Running' AND TaskQueue = 'gracestowel' AND WorkflowType IN "
-        "('CheckoutWorkflow', 'FulfillmentWorkflow', 'StripeReconcilerWorkflow')"
+        "('CheckoutWorkflow', 'OrderWorkflow', 'FulfillmentWorkflow', 'StripeReconcilerWorkflow')"
     )
 
 
@@ -114,12 +115,12 @@ def test_open_workflows_replay_on_the_code_checked_out(open_workflows: OpenWorkf
     assert done.returncode == 0, done.stdout + done.stderr
     assert "3 open workflow(s)" in done.stdout
     assert "CheckoutWorkflow: 2" in done.stdout
-    assert "FulfillmentWorkflow: 1" in done.stdout
+    assert "OrderWorkflow: 1" in done.stdout
 
 
 async def test_a_breaking_change_fails_the_check_naming_the_workflow(open_workflows: OpenWorkflows) -> None:
     out = io.StringIO()
-    changed = [CheckoutReadingThePaymentFirst, FulfillmentWorkflow, StripeReconcilerWorkflow]
+    changed = [CheckoutReadingThePaymentFirst, OrderWorkflow, FulfillmentWorkflow, StripeReconcilerWorkflow]
 
     code = await run_check(open_workflows.settings, changed, out)
 

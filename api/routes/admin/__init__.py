@@ -14,6 +14,7 @@ from api.routes.admin import (
     outbox,
     products,
     regions,
+    returns,
     sales_channels,
     shipping_options,
     stock_locations,
@@ -26,6 +27,7 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 for resource in (
     checkouts,
     orders,
+    returns,
     outbox,
     products,
     variants,
