@@ -1,18 +1,28 @@
-"""Record OrderWorkflow histories from the real stack, for tests/workflows/test_replay.py.
+"""Record workflow histories from the real stack, for tests/workflows/test_replay.py.
 
-    python -m tests.histories.record order_cancel order_partial_refund ...
-    python -m tests.histories.record            # every scenario not recorded yet
+    python -m tests.histories.record                        # every path not recorded yet
+    python -m tests.histories.record checkout_paid reconciler ...
+    python -m tests.histories.record --into /tmp/try checkout_expired   # try, commit nothing
 
-Each name is a scenario of tests/histories/scenarios.py, run by pytest against the same stack
-the end-to-end tests start (PostgreSQL, the fake Stripe, the Temporal dev server, the worker, the
-API); its order's workflow history is written to tests/histories/<name>.json. An existing file is
-never overwritten (a recorded history is never re-recorded: a new path gets a new file), so the
-command refuses names that are already recorded. Exit codes: 0 recorded, 1 a scenario failed,
-2 nothing run (unknown or already recorded names).
+The paths, one file each (`<name>.json`):
+  CheckoutWorkflow   checkout_paid, checkout_declined_then_paid, checkout_expired,
+                     checkout_late_payment (authorized, never announced: the timeout finds it
+                     paid and the order is placed), checkout_compensation (the cart changed
+                     after the authorization: no order, the authorization voided, stock released)
+  OrderWorkflow      order_shipment, order_cancel, order_partial_refund, order_return, order_dispute
+  StripeReconcilerWorkflow  reconciler (a run of the Schedule nudging an unannounced authorization)
+
+Each name is a test of a `*scenarios.py` file next to this one, run by pytest against the same
+stack the end-to-end tests start (PostgreSQL, the fake Stripe, the Temporal dev server, the worker,
+the API); the paths through the payment timeout run with CHECKOUT_PAYMENT_TIMEOUT_SECONDS of a few
+seconds. An existing file is never overwritten (a recorded history is never re-recorded: a new
+path gets a new file), so the command refuses names that are already recorded. Exit codes: 0
+recorded, 1 a scenario failed, 2 nothing run (unknown or already recorded names).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Sequence
@@ -21,14 +31,46 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-SCENARIOS = HERE / "scenarios.py"
-NAMES = ("order_shipment", "order_cancel", "order_partial_refund", "order_return", "order_dispute")
+CHECKOUT_NAMES = (
+    "checkout_paid",
+    "checkout_declined_then_paid",
+    "checkout_expired",
+    "checkout_late_payment",
+    "checkout_compensation",
+)
+ORDER_NAMES = ("order_shipment", "order_cancel", "order_partial_refund", "order_return", "order_dispute")
+RECONCILER_NAMES = ("reconciler",)
+NAMES = CHECKOUT_NAMES + ORDER_NAMES + RECONCILER_NAMES
+
+
+class RunOnly:
+    """A pytest plugin: run exactly the scenarios `test_<name>` of these names (`-k` matches
+    substrings: `order_return` would run `order_return_partial` too)."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.tests = {f"test_{name}" for name in names}
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        missing = self.tests - {item.name for item in items}
+        if missing:
+            raise pytest.UsageError(f"no scenario for {', '.join(sorted(missing))}")
+        config.hook.pytest_deselected(items=[item for item in items if item.name not in self.tests])
+        items[:] = [item for item in items if item.name in self.tests]
 
 
 def main(argv: Sequence[str]) -> int:
-    names = list(argv) or [name for name in NAMES if not (HERE / f"{name}.json").exists()]
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.histories.record", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("names", nargs="*", help="scenarios to record (default: every one not recorded yet)")
+    parser.add_argument(
+        "--into", type=Path, default=HERE, help="directory of the files (default: %(default)s)"
+    )
+    args = parser.parse_args(argv)
+    into: Path = args.into.resolve()
+    names = list(args.names) or [name for name in NAMES if not (into / f"{name}.json").exists()]
     unknown = sorted(set(names) - set(NAMES))
-    recorded = sorted(name for name in names if (HERE / f"{name}.json").exists())
+    recorded = sorted(name for name in names if (into / f"{name}.json").exists())
     if unknown or recorded or not names:
         for name in unknown:
             print(f"unknown scenario {name!r}; known: {', '.join(NAMES)}", file=sys.stderr)
@@ -37,9 +79,11 @@ def main(argv: Sequence[str]) -> int:
         if not names:
             print("every scenario is recorded", file=sys.stderr)
         return 2
+    into.mkdir(parents=True, exist_ok=True)
     os.environ["RECORD_HISTORIES"] = ",".join(names)
-    selected = " or ".join(f"test_{name}" for name in names)
-    return int(pytest.main([str(SCENARIOS), "-q", "-p", "no:cacheprovider", "-k", selected]))
+    os.environ["RECORD_HISTORIES_INTO"] = str(into)
+    scenarios = [str(path) for path in sorted(HERE.glob("*scenarios.py"))]
+    return int(pytest.main([*scenarios, "-q", "-p", "no:cacheprovider"], plugins=[RunOnly(names)]))
 
 
 if __name__ == "__main__":

@@ -1,33 +1,62 @@
-"""The scenarios `python -m tests.histories.record` records (not collected by the normal run)."""
+"""The scenarios `python -m tests.histories.record` records (not collected by the normal run).
+
+Each `test_<name>` drives one path of one workflow type through the real stack and saves that
+workflow's history as `<name>.json` (in tests/histories/, or the directory `--into` names).
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import stripe
+from temporalio.client import ScheduleActionExecutionStartWorkflow, ScheduleActionResult
 from temporalio.testing import WorkflowEnvironment
 
+from core.settings import get_settings
 from devstack.fakestripe import open_dispute, resolve_dispute
+from domain.checkout import CheckoutState, CheckoutStatus, FailureCode
 from domain.ids import order_workflow_id
-from tests.checkout.conftest import MakeVariant, Shopper, buy, make_variant, regions, shopper
-from tests.conftest import eventually
+from models import Region
+from tests.checkout.conftest import (
+    CARD_DECLINED,
+    MakeVariant,
+    Shopper,
+    buy,
+    make_variant,
+    pay,
+    regions,
+    shopper,
+    stack_on_own_queue,
+    workflow_outcome,
+)
+from tests.conftest import Outgoing, eventually
 from tests.orders.conftest import Admin, admin, event_types, fake_stripe_url
+from worker import ensure_reconciler_schedule
+from workflows.reconciler import RECONCILER_SCHEDULE_ID, StripeReconcilerWorkflow
 
 __all__ = ["admin", "make_variant", "regions", "shopper"]
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+
+
+async def _save_workflow(temporal_env: WorkflowEnvironment, name: str, workflow_id: str) -> None:
+    """Write the history of the workflow `workflow_id` (its latest run) as `<name>.json`."""
+    if name not in os.environ.get("RECORD_HISTORIES", "").split(","):
+        pytest.skip("run through python -m tests.histories.record")
+    path = Path(os.environ.get("RECORD_HISTORIES_INTO", HERE)) / f"{name}.json"
+    assert not path.exists(), f"{path} is recorded already"
+    history = await temporal_env.client.get_workflow_handle(workflow_id).fetch_history()
+    # The stack traces of failed activities name this checkout's files: relative, no machine path.
+    path.write_text(history.to_json().replace(f"{ROOT}{os.sep}", ""))
 
 
 async def _save(temporal_env: WorkflowEnvironment, name: str, payment_intent_id: str) -> None:
-    if name not in os.environ.get("RECORD_HISTORIES", "").split(","):
-        pytest.skip("run through python -m tests.histories.record")
-    path = HERE / f"{name}.json"
-    assert not path.exists(), f"{path} is recorded already"
-    history = await temporal_env.client.get_workflow_handle(
-        order_workflow_id(payment_intent_id)
-    ).fetch_history()
-    path.write_text(history.to_json())
+    """Write the history of the OrderWorkflow of the order paid by `payment_intent_id`."""
+    await _save_workflow(temporal_env, name, order_workflow_id(payment_intent_id))
 
 
 async def _settled(admin: Admin, order_id: str, emails: int) -> None:
@@ -92,3 +121,140 @@ async def test_order_dispute(
 
     await eventually(closed)
     await _save(temporal_env, "order_dispute", purchase.payment_intent_id)
+
+
+# --- CheckoutWorkflow: its workflow ID is the PaymentIntent ID ----------------------------------
+
+# The dev server does not skip time: the paths through the payment timeout wait this long.
+SHORT_PAYMENT_TIMEOUT_SECONDS = 3
+
+
+async def _save_checkout(
+    temporal_env: WorkflowEnvironment,
+    name: str,
+    payment_intent_id: str,
+    status: CheckoutStatus,
+    failure_code: FailureCode | None = None,
+) -> CheckoutState:
+    """Wait for the checkout to close the way this path does, then write its history."""
+    outcome = await workflow_outcome(temporal_env, payment_intent_id)
+    assert (outcome.status, outcome.failure_code) == (status, failure_code)
+    await _save_workflow(temporal_env, name, payment_intent_id)
+    return outcome
+
+
+async def test_checkout_paid(
+    shopper: Shopper, make_variant: MakeVariant, temporal_env: WorkflowEnvironment
+) -> None:
+    purchase = await buy(shopper, await make_variant(stock=5))
+    await _save_checkout(temporal_env, "checkout_paid", purchase.payment_intent_id, CheckoutStatus.COMPLETED)
+
+
+async def test_checkout_declined_then_paid(
+    shopper: Shopper, make_variant: MakeVariant, temporal_env: WorkflowEnvironment
+) -> None:
+    cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
+    with pytest.raises(stripe.CardError):
+        await pay(payment_intent_id, CARD_DECLINED)
+    declined = await shopper.complete(cart["id"])
+    assert declined.status_code == 402, declined.text
+    await pay(payment_intent_id)  # the same PaymentIntent, another card
+    completed = await shopper.complete(cart["id"])
+    assert completed.status_code == 200, completed.text
+    await _save_checkout(
+        temporal_env, "checkout_declined_then_paid", payment_intent_id, CheckoutStatus.COMPLETED
+    )
+
+
+@pytest.fixture
+async def short_timeout_shopper(
+    temporal_env: WorkflowEnvironment, localstripe_url: str, regions: dict[str, Region], outgoing: Outgoing
+) -> AsyncIterator[Shopper]:
+    """The store API and a worker on a task queue of their own, whose checkouts time out soon."""
+    async with stack_on_own_queue(
+        temporal_env, regions, outgoing, checkout_payment_timeout_seconds=SHORT_PAYMENT_TIMEOUT_SECONDS
+    ) as (_, short_shopper):
+        yield short_shopper
+
+
+async def test_checkout_expired(
+    short_timeout_shopper: Shopper, make_variant: MakeVariant, temporal_env: WorkflowEnvironment
+) -> None:
+    _, payment_intent_id = await short_timeout_shopper.open_checkout(
+        "eur", [(await make_variant(stock=5), 1)]
+    )
+    await _save_checkout(
+        temporal_env,
+        "checkout_expired",
+        payment_intent_id,
+        CheckoutStatus.EXPIRED,
+        FailureCode.CHECKOUT_EXPIRED,
+    )
+
+
+async def test_checkout_late_payment(
+    short_timeout_shopper: Shopper, make_variant: MakeVariant, temporal_env: WorkflowEnvironment
+) -> None:
+    """Authorized, but nobody tells the checkout (the fake Stripe sends no event for an
+    authorization, nobody calls `complete`): the timeout fires, cancelling the PaymentIntent finds
+    it authorized, and the order is placed all the same."""
+    _, payment_intent_id = await short_timeout_shopper.open_checkout(
+        "eur", [(await make_variant(stock=5), 1)]
+    )
+    await pay(payment_intent_id)
+    outcome = await _save_checkout(
+        temporal_env, "checkout_late_payment", payment_intent_id, CheckoutStatus.COMPLETED
+    )
+    assert outcome.payment_checks == 0  # never re-read before the timeout: the late path
+
+
+async def test_checkout_compensation(
+    shopper: Shopper, make_variant: MakeVariant, temporal_env: WorkflowEnvironment
+) -> None:
+    """The cart grows after the authorization: placing the order is refused (`amount_mismatch`),
+    the authorization is voided and the stock released."""
+    variant_id = await make_variant(stock=5)
+    cart, payment_intent_id = await shopper.open_checkout("eur", [(variant_id, 1)])
+    await pay(payment_intent_id)
+    added = await shopper.http.post(
+        f"/store/carts/{cart['id']}/line-items", json={"variant_id": variant_id, "quantity": 1}
+    )
+    assert added.status_code == 200, added.text
+    completed = await shopper.complete(cart["id"])
+    assert completed.status_code == 409, completed.text
+    await _save_checkout(
+        temporal_env,
+        "checkout_compensation",
+        payment_intent_id,
+        CheckoutStatus.FAILED,
+        FailureCode.AMOUNT_MISMATCH,
+    )
+
+
+# --- StripeReconcilerWorkflow: a run of its Schedule ---------------------------------------------
+
+
+async def test_reconciler(
+    shopper: Shopper, make_variant: MakeVariant, temporal_env: WorkflowEnvironment
+) -> None:
+    """An authorized PaymentIntent whose checkout was never told: the Schedule's run nudges it."""
+    _, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
+    await pay(payment_intent_id)  # no event for an authorization, no `complete`
+    await ensure_reconciler_schedule(temporal_env.client, get_settings())
+    schedule = temporal_env.client.get_schedule_handle(RECONCILER_SCHEDULE_ID)
+    try:
+        await schedule.trigger()
+
+        async def started() -> list[ScheduleActionResult]:
+            return (await schedule.describe()).info.recent_actions
+
+        first = (await eventually(started))[0].action
+        assert isinstance(first, ScheduleActionExecutionStartWorkflow)
+        result = await temporal_env.client.get_workflow_handle_for(
+            StripeReconcilerWorkflow.run, first.workflow_id, run_id=first.first_execution_run_id
+        ).result()
+    finally:
+        await schedule.delete()
+    assert result.nudged >= 1
+    assert (await workflow_outcome(temporal_env, payment_intent_id)).status == CheckoutStatus.COMPLETED
+    await _save_workflow(temporal_env, "reconciler", first.workflow_id)
