@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey, WorkflowIDReusePolicy
+from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributeUpdate, WorkflowIDReusePolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError, WorkflowAlreadyStartedError
 from temporalio.types import MethodAsyncSingleParam, ParamType, ReturnType
 from temporalio.workflow import ParentClosePolicy
@@ -68,6 +68,13 @@ _IN_FLIGHT = frozenset({CheckoutStatus.PLACING_ORDER, CheckoutStatus.CAPTURING})
 # take the old path. Never rename one; remove the old path only once no such checkout can run.
 ORDER_WORKFLOW_PATCH = "order-workflow"  # the OrderWorkflow child instead of the FulfillmentWorkflow
 CAPTURE_FAILURE_PATCH = "capture-failure"  # a refused capture voids and cancels instead of failing
+# Fewer round trips per checkout (issue 12): the short Stripe steps run as local activities, the
+# confirmation steps at once, and search attributes are written only for states that last.
+LEAN_CHECKOUT_PATCH = "lean-checkout"
+# Passing states: shown by the `state` query, not worth a visibility write each.
+_PASSING = frozenset({CheckoutStatus.PLACING_ORDER, CheckoutStatus.CAPTURING})
+# How an activity's failure arrives: ActivityError from a regular one, ApplicationError from a local one.
+_STEP_FAILURES = (ActivityError, ApplicationError)
 
 
 def _failure_code(error: ActivityError | ApplicationError) -> FailureCode | None:
@@ -85,6 +92,9 @@ class CheckoutWorkflow:
         self._checks_requested = 0
         self._checks_done = 0
         self._reservation: ReservationResult | None = None
+        self._lean = False
+        # Search attributes waiting for the next status write (one upsert carries them all).
+        self._unwritten_attributes: list[SearchAttributeUpdate[Any]] = []
         # Reservation (first or after a cart change) and order placement never interleave.
         self._lock = asyncio.Lock()
 
@@ -136,6 +146,7 @@ class CheckoutWorkflow:
 
     @workflow.run
     async def run(self, checkout: CheckoutInput) -> CheckoutState:
+        self._lean = workflow.patched(LEAN_CHECKOUT_PATCH)
         outcome = await self._checkout(checkout)
         # Let a `complete` call that is being answered get its answer before the run closes.
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -144,7 +155,7 @@ class CheckoutWorkflow:
     async def _checkout(self, checkout: CheckoutInput) -> CheckoutState:
         if self._state.cart_id is None and not await self._adopt_cart_from_payment():
             return self._state
-        workflow.upsert_search_attributes([CART_ID.value_set(self._state.cart_id or "")])
+        self._write_attribute(CART_ID.value_set(self._state.cart_id or ""))
 
         async with self._lock:
             if self._reservation is None:
@@ -172,7 +183,7 @@ class CheckoutWorkflow:
         """Started by a webhook for a PaymentIntent we have not seen: is it one of ours?"""
         try:
             payment = await self._retrieve()
-        except ActivityError:
+        except _STEP_FAILURES:
             payment = None
         if payment is None or payment.cart_id is None:
             await self._set_status(CheckoutStatus.IGNORED, record=False)
@@ -222,11 +233,11 @@ class CheckoutWorkflow:
             except (ActivityError, ApplicationError) as error:
                 return await self._compensate(payment, error)
         self._state.order_id = order.order_id
-        workflow.upsert_search_attributes([ORDER_ID.value_set(order.order_id)])
+        self._write_attribute(ORDER_ID.value_set(order.order_id))
         await self._set_status(CheckoutStatus.CAPTURING, record=False)
         try:
-            await self._execute(PaymentActivities.capture_order_payment, order.order_id)
-        except ActivityError as error:
+            await self._capture(order.order_id)
+        except _STEP_FAILURES as error:
             # Before this patch a refused capture failed the workflow, leaving the authorization
             # held and the order open with nothing to capture or void it.
             if business_refusal(error) is None or not workflow.patched(CAPTURE_FAILURE_PATCH):
@@ -236,6 +247,22 @@ class CheckoutWorkflow:
         self._state.failure_code = None
         self._state.failure_message = None
         await self._set_status(CheckoutStatus.COMPLETED)
+        if self._lean:
+            # The `complete` update is answered with the commands of this task, which also
+            # schedule the email and the analytics event together; the order's workflow starts
+            # once both are done (an operator's earlier run of it is then found closed, not raced).
+            await asyncio.gather(self._confirm(order), self._track(order))
+            await self._start_order_workflow(order)
+            return self._state
+        await self._confirm(order)
+        await self._track(order)
+        if workflow.patched(ORDER_WORKFLOW_PATCH):
+            await self._start_order_workflow(order)
+        else:
+            await self._start_fulfillment(order.order_id)
+        return self._state
+
+    async def _confirm(self, order: OrderRef) -> None:
         try:
             await self._execute(NotificationActivities.send_order_confirmation, order.order_id, EMAIL_RETRY)
         except ActivityError:
@@ -244,25 +271,22 @@ class CheckoutWorkflow:
                 order.order_id,
                 extra={"order_id": order.order_id},
             )
+
+    async def _track(self, order: OrderRef) -> None:
         try:
             await self._execute(NotificationActivities.track_order_placed, order.order_id, ANALYTICS_RETRY)
         except ActivityError:
             workflow.logger.warning(
                 "analytics event for %s was dropped", order.order_id, extra={"order_id": order.order_id}
             )
-        if workflow.patched(ORDER_WORKFLOW_PATCH):
-            await self._start_order_workflow(order)
-        else:
-            await self._start_fulfillment(order.order_id)
-        return self._state
 
-    async def _capture_failed(self, order: OrderRef, error: ActivityError) -> bool:
+    async def _capture_failed(self, order: OrderRef, error: ActivityError | ApplicationError) -> bool:
         """Stripe refused the capture for good. Re-read the payment: captured after all → True (carry
         on); otherwise the authorization is voided, the order canceled with its stock back, and the
         checkout fails with `capture_failed` (on the order's timeline and in /admin/checkouts)."""
         payment = await self._cancel_payment(void_authorization=True)
         if payment.captured:
-            await self._execute(PaymentActivities.capture_order_payment, order.order_id)  # records it
+            await self._capture(order.order_id)  # records it
             return True
         message = f"The capture was refused: {error.cause or error}"
         await self._execute_local(
@@ -343,13 +367,29 @@ class CheckoutWorkflow:
 
     async def _retrieve(self) -> PaymentIntentSnapshot:
         self._state.payment_checks += 1
-        return await self._execute(PaymentActivities.retrieve_payment_intent, self._state.payment_intent_id)
+        return await self._stripe_step(
+            PaymentActivities.retrieve_payment_intent, self._state.payment_intent_id
+        )
+
+    async def _capture(self, order_id: str) -> None:
+        await self._stripe_step(PaymentActivities.capture_order_payment, order_id)
 
     async def _cancel_payment(self, *, void_authorization: bool) -> PaymentIntentSnapshot:
         request = CancelPaymentInput(
             payment_intent_id=self._state.payment_intent_id, void_authorization=void_authorization
         )
-        return await self._execute(PaymentActivities.cancel_payment_intent, request)
+        return await self._stripe_step(PaymentActivities.cancel_payment_intent, request)
+
+    async def _stripe_step(
+        self, activity: MethodAsyncSingleParam[Any, ParamType, ReturnType], arg: ParamType
+    ) -> ReturnType:
+        """Retrieve, capture and cancel: one short Stripe call each, safe to repeat (reads, or
+        writes with an idempotency key / a state Stripe will not leave), so in the lean checkout
+        they run as local activities: a worker that dies mid-call replays them, and nothing goes
+        through the server's task queue for them."""
+        if self._lean:
+            return await self._execute_local(activity, arg)
+        return await self._execute(activity, arg)
 
     async def _execute(
         self,
@@ -370,9 +410,21 @@ class CheckoutWorkflow:
             activity, arg, start_to_close_timeout=SIDE_EFFECT_TIMEOUT, retry_policy=SIDE_EFFECT_RETRY
         )
 
+    def _write_attribute(self, update: SearchAttributeUpdate[Any]) -> None:
+        """Before the lean checkout every attribute had its own upsert; now the next status write
+        carries it."""
+        if self._lean:
+            self._unwritten_attributes.append(update)
+        else:
+            workflow.upsert_search_attributes([update])
+
     async def _set_status(self, status: CheckoutStatus, *, record: bool = True) -> None:
         self._state.status = status
-        workflow.upsert_search_attributes([CHECKOUT_STATUS.value_set(status.value)])
+        if not (self._lean and status in _PASSING):
+            workflow.upsert_search_attributes(
+                [*self._unwritten_attributes, CHECKOUT_STATUS.value_set(status.value)]
+            )
+            self._unwritten_attributes.clear()
         if record and self._state.cart_id:
             await self._execute_local(
                 OrderActivities.record_checkout,

@@ -11,7 +11,12 @@ import pytest
 from tests.checkout.conftest import Shopper
 from tests.conftest import eventually
 from tests.faults.audit import SETTLE_BOUND
-from tests.faults.scenario import Capturing, audit_completed, capture_answered, capturing_checkout
+from tests.faults.scenario import (
+    Capturing,
+    audit_completed,
+    capture_answered,
+    capturing_checkout,
+)
 from tests.faults.stack import FaultStack
 
 pytestmark = pytest.mark.faults
@@ -50,15 +55,11 @@ async def test_postgres_restarted_mid_checkout(
 ) -> None:
     await stack.crash_postgres()
 
-    async def capture_retried() -> bool:
-        """The capture activity failed on the database and is being retried."""
-        described = await stack.temporal.get_workflow_handle(capturing.payment_intent_id).describe()
-        return any(
-            pending.activity_type.name == "capture_order_payment" and pending.attempt >= 2
-            for pending in described.raw_description.pending_activities
-        )
+    async def captured_while_database_down() -> bool:
+        """Stripe answered the capture with the database down: recording it fails, and is retried."""
+        return await capture_answered(stack, capturing.payment_intent_id)
 
-    await eventually(capture_retried, within=SETTLE_BOUND)
+    await eventually(captured_while_database_down, within=SETTLE_BOUND)
     await stack.start_postgres()
 
     await audit_completed(stack, capturing.cart_id, await _answer(shopper, capturing))
