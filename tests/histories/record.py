@@ -4,7 +4,8 @@
     python -m tests.histories.record checkout_paid reconciler ...
     python -m tests.histories.record --into /tmp/try checkout_expired   # try, commit nothing
 
-The paths, one file each (`<name>.json`):
+The paths, one file each (`<name>.json`, or `<name>.<edition>.json` once a `workflow.patched()`
+change opened a new edition of a workflow type's paths: see EDITIONS):
   CheckoutWorkflow   checkout_paid, checkout_declined_then_paid, checkout_expired,
                      checkout_late_payment (authorized, never announced: the timeout finds it
                      paid and the order is placed), checkout_compensation (the cart changed
@@ -30,6 +31,8 @@ from pathlib import Path
 
 import pytest
 
+from workflows.checkout import LEAN_CHECKOUT_PATCH as CHECKOUT_EDITION
+
 HERE = Path(__file__).resolve().parent
 CHECKOUT_NAMES = (
     "checkout_paid",
@@ -41,6 +44,16 @@ CHECKOUT_NAMES = (
 ORDER_NAMES = ("order_shipment", "order_cancel", "order_partial_refund", "order_return", "order_dispute")
 RECONCILER_NAMES = ("reconciler",)
 NAMES = CHECKOUT_NAMES + ORDER_NAMES + RECONCILER_NAMES
+# A change of a workflow type's commands behind `workflow.patched(ID)` opens a new edition of its
+# paths: they are recorded again as `<name>.<ID>.json` beside the files of the older editions, which
+# stay (running workflows still take those paths) and keep being replayed.
+EDITIONS = {"checkout": CHECKOUT_EDITION}
+
+
+def history_file(name: str) -> str:
+    """The file stem of the scenario `name` in its workflow type's current edition."""
+    edition = EDITIONS.get(name.partition("_")[0])
+    return f"{name}.{edition}" if edition else name
 
 
 class RunOnly:
@@ -68,14 +81,14 @@ def main(argv: Sequence[str]) -> int:
     )
     args = parser.parse_args(argv)
     into: Path = args.into.resolve()
-    names = list(args.names) or [name for name in NAMES if not (into / f"{name}.json").exists()]
+    names = list(args.names) or [name for name in NAMES if not (into / f"{history_file(name)}.json").exists()]
     unknown = sorted(set(names) - set(NAMES))
-    recorded = sorted(name for name in names if (into / f"{name}.json").exists())
+    recorded = sorted(name for name in names if (into / f"{history_file(name)}.json").exists())
     if unknown or recorded or not names:
         for name in unknown:
             print(f"unknown scenario {name!r}; known: {', '.join(NAMES)}", file=sys.stderr)
         for name in recorded:
-            print(f"{name}.json is recorded already and is never re-recorded", file=sys.stderr)
+            print(f"{history_file(name)}.json is recorded already and is never re-recorded", file=sys.stderr)
         if not names:
             print("every scenario is recorded", file=sys.stderr)
         return 2

@@ -33,6 +33,7 @@ from tests.checkout.conftest import (
     workflow_outcome,
 )
 from tests.conftest import Outgoing, eventually
+from tests.histories.record import history_file
 from tests.orders.conftest import Admin, admin, event_types, fake_stripe_url
 from worker import ensure_reconciler_schedule
 from workflows.reconciler import RECONCILER_SCHEDULE_ID, StripeReconcilerWorkflow
@@ -44,10 +45,10 @@ ROOT = HERE.parent.parent
 
 
 async def _save_workflow(temporal_env: WorkflowEnvironment, name: str, workflow_id: str) -> None:
-    """Write the history of the workflow `workflow_id` (its latest run) as `<name>.json`."""
+    """Write the history of the workflow `workflow_id` (its latest run) as `<name>[.<edition>].json`."""
     if name not in os.environ.get("RECORD_HISTORIES", "").split(","):
         pytest.skip("run through python -m tests.histories.record")
-    path = Path(os.environ.get("RECORD_HISTORIES_INTO", HERE)) / f"{name}.json"
+    path = Path(os.environ.get("RECORD_HISTORIES_INTO", HERE)) / f"{history_file(name)}.json"
     assert not path.exists(), f"{path} is recorded already"
     history = await temporal_env.client.get_workflow_handle(workflow_id).fetch_history()
     # The stack traces of failed activities name this checkout's files: relative, no machine path.

@@ -10,6 +10,7 @@ them (`python -m tests.histories.record <name>`, which never overwrites a file).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from temporalio.worker import Replayer
 
 from domain.checkout import CHECKOUT_WORKFLOW
 from domain.orders.workflow import ORDER_WORKFLOW
-from tests.histories.record import NAMES
+from tests.histories.record import EDITIONS, NAMES, history_file
 from tests.workflows.breaking import BREAKING_CHANGES
 from worker import WORKFLOWS
 from workflows.reconciler import StripeReconcilerWorkflow
@@ -42,8 +43,25 @@ def _workflow_type(history: WorkflowHistory) -> str:
 
 
 def test_every_path_of_the_record_script_is_recorded() -> None:
-    missing = sorted(set(NAMES) - set(HISTORIES))
+    missing = sorted(name for name in NAMES if history_file(name) not in HISTORIES)
     assert not missing, f"record them: python -m tests.histories.record {' '.join(missing)}"
+
+
+def _patches(history: WorkflowHistory) -> set[str]:
+    """The `workflow.patched()` IDs whose new path this history took (their markers)."""
+    return {
+        json.loads(event.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"]
+        for event in history.events
+        if event.marker_recorded_event_attributes.marker_name == "core_patch"
+    }
+
+
+@pytest.mark.parametrize("name", sorted(name for name in HISTORIES if "." in name))
+def test_history_of_an_edition_took_the_path_of_its_patch(name: str) -> None:
+    """`checkout_paid.lean-checkout` is a history of the code after that patch, not before it."""
+    edition = name.partition(".")[2]
+    assert edition in EDITIONS.values()
+    assert edition in _patches(HISTORIES[name])
 
 
 @pytest.mark.parametrize("name", sorted(HISTORIES))
