@@ -7,6 +7,7 @@ detached, `last_payment_error` kept) and accepts a new payment method and a new 
 Its confirm endpoint also refuses `payment_method` (500 "Not implemented"), which Stripe.js
 sends, and its fake Stripe.js `confirmCardPayment` only knows the 3-D Secure step. Here:
 
+* Stripe's decline test cards (`DECLINED_WHEN_CHARGED`) are declined at confirmation;
 * after a decline, `payment_method` is cleared, the 402 is a `card_error` carrying the
   `payment_intent` (what Stripe.js hands a storefront as `error.payment_intent`), and
   `last_payment_error` names the declined method; attaching another method makes the
@@ -34,6 +35,18 @@ from localstripe.errors import UserError
 from devstack.fakestripe.objects import stripe_error
 
 _CONFIRMABLE = ("requires_payment_method", "requires_confirmation")
+# Stripe's decline test cards (generic, insufficient funds, lost, stolen, expired, incorrect CVC,
+# processing error) are declined when charged; localstripe declines them only when attached to a
+# customer, so it would authorize 4000 0000 0000 0002, the one the Stripe docs tell you to try.
+DECLINED_WHEN_CHARGED = (
+    "4000000000000002",
+    "4000000000009995",
+    "4000000000009987",
+    "4000000000009979",
+    "4000000000000069",
+    "4000000000000127",
+    "4000000000000119",
+)
 _CONFIRM_PATH = re.compile(r"^/v1/payment_intents/(pi_\w+)/confirm$")
 
 
@@ -113,6 +126,14 @@ def patch_models() -> None:
             intent.payment_method = payment_method
         return localstripe_confirm(id, **kwargs)
 
+    method_class = resources.PaymentMethod
+    localstripe_charging_is_declined = method_class._charging_is_declined
+
+    def charging_is_declined(method: Any) -> bool:
+        declined: bool = localstripe_charging_is_declined(method)
+        return declined or (method.type == "card" and method._card_number in DECLINED_WHEN_CHARGED)
+
+    method_class._charging_is_declined = charging_is_declined
     intent_class.status = property(status)
     intent_class.last_payment_error = property(last_payment_error)
     intent_class._report_failure = report_failure

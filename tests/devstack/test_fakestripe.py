@@ -16,6 +16,7 @@ import stripe
 
 from devstack.fakestripe import pay
 from devstack.fakestripe.idempotency import KEEP_SECONDS, SavedResponse, forget_expired
+from devstack.fakestripe.payments import DECLINED_WHEN_CHARGED
 from tests.devstack.conftest import (
     CARD_DECLINED,
     CARD_OK,
@@ -174,6 +175,20 @@ async def test_a_declined_payment_intent_can_be_paid_with_another_card(
     captured = client.v1.payment_intents.capture(payment_intent_id)
     assert captured.status == "succeeded"
     assert captured.to_dict()["latest_charge"]["id"] != error["charge"]
+
+
+@pytest.mark.parametrize("card", [CARD_DECLINED, *DECLINED_WHEN_CHARGED])
+async def test_stripe_decline_test_cards_are_declined_at_confirmation(
+    fake_stripe: FakeStripe, card: str
+) -> None:
+    """4000 0000 0000 0002 and the other decline cards of Stripe's docs decline, as on Stripe."""
+    payment_intent_id = fake_stripe.payment_intent()
+    with pytest.raises(stripe.CardError) as declined:
+        await pay(fake_stripe.client, payment_intent_id, card)
+    assert (declined.value.http_status, declined.value.code) == (402, "card_declined")
+    assert (
+        fake_stripe.client.v1.payment_intents.retrieve(payment_intent_id).status == "requires_payment_method"
+    )
 
 
 def test_a_payment_intent_that_is_paid_cannot_be_confirmed_again(fake_stripe: FakeStripe) -> None:

@@ -202,7 +202,7 @@ class Checkout {
         ? el(
             "p",
             { class: "hint" },
-            "Test mode: pay with 4242 4242 4242 4242 (any future date, any CVC). 4000 0000 0000 0341 is declined.",
+            "Test mode: pay with 4242 4242 4242 4242 (any future date, any CVC). 4000 0000 0000 0002 (or 0341) is declined.",
           )
         : null,
       el("p", { id: "card-label", class: "label" }, "Card"),
