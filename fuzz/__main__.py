@@ -27,8 +27,6 @@ from devstack.readiness import ServiceFailed
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = Path(__file__).resolve().parent / "schemathesis.toml"
-# Routes of the order lifecycle (branch `orders`): they follow these conventions once it is
-# merged, and leave this list then.
 EXIT_FAILED, EXIT_NOT_STARTED = 1, 2
 
 
