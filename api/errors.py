@@ -223,6 +223,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "stock_location_name_taken": 409,
     "sales_channel_name_taken": 409,
     "api_key_name_taken": 409,
+    # the outbox
+    "email_not_due": 409,
 }
 
 # Refusals of validation rules the OpenAPI schema cannot state (domain.text, domain.roles).
