@@ -9,7 +9,7 @@ from typing import ClassVar
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.stripe_gateway import get_stripe_client, snapshot
+from core import stripe_gateway
 from domain.checkout import TERMINAL_STATUSES, CheckoutStatus, PaymentIntentSnapshot
 from domain.money import to_stripe_amount
 from domain.orders.records import SYSTEM_ACTOR, OrderEventType, TransactionReference
@@ -66,7 +66,6 @@ async def prepare_payment_intent(session: AsyncSession, cart_id: str) -> tuple[C
     transaction; the cart's row lock makes concurrent calls for one cart queue up instead of
     creating two PaymentIntents.
     """
-    stripe_client = get_stripe_client()
     cart = await load_cart(session, cart_id, for_update=True)
     _check_ready(cart)
     if await unsellable_variants(session, {item.variant_id for item in cart.items}):
@@ -80,36 +79,30 @@ async def prepare_payment_intent(session: AsyncSession, cart_id: str) -> tuple[C
 
     checkout = await open_checkout(session, cart.id)
     if checkout is not None:
-        intent = await stripe_client.v1.payment_intents.retrieve_async(checkout.payment_intent_id)
-        if intent.amount != amount:
-            if intent.status not in _AMOUNT_EDITABLE:
+        intent = await stripe_gateway.retrieve_payable(checkout.payment_intent_id)
+        if intent.payment.amount != amount:
+            if intent.payment.status not in _AMOUNT_EDITABLE:
                 raise CheckoutRefused(
                     "The cart changed after its payment was authorized;"
                     " complete the cart or cancel the payment",
                     code="payment_already_authorized",
                 )
-            intent = await stripe_client.v1.payment_intents.update_async(
-                checkout.payment_intent_id, {"amount": amount}
-            )
+            intent = await stripe_gateway.update_payment_intent_amount(checkout.payment_intent_id, amount)
             checkout.amount = totals.total
-        return checkout, str(intent.client_secret)
+        return checkout, intent.client_secret
 
     attempts = await session.scalar(
         select(func.count()).select_from(Checkout).where(Checkout.cart_id == cart.id)
     )
-    intent = await stripe_client.v1.payment_intents.create_async(
-        {
-            "amount": amount,
-            "currency": cart.currency_code,
-            "capture_method": "manual",
-            "metadata": {"cart_id": cart.id},
-        },
+    intent = await stripe_gateway.create_payment_intent(
+        amount=amount,
+        currency=cart.currency_code,
+        cart_id=cart.id,
         # Same cart, same version, same attempt: Stripe answers with the same PaymentIntent.
-        {"idempotency_key": f"{cart.id}:v{cart.version}:a{attempts}"},
+        idempotency_key=f"{cart.id}:v{cart.version}:a{attempts}",
     )
-    paid = snapshot(intent)
     checkout = Checkout(
-        payment_intent_id=paid.id,
+        payment_intent_id=intent.payment.id,
         cart_id=cart.id,
         status=CheckoutStatus.RESERVING.value,
         amount=totals.total,
@@ -117,7 +110,7 @@ async def prepare_payment_intent(session: AsyncSession, cart_id: str) -> tuple[C
     )
     session.add(checkout)
     await session.flush()
-    return checkout, str(intent.client_secret)
+    return checkout, intent.client_secret
 
 
 async def record_capture(session: AsyncSession, order: Order, captured: PaymentIntentSnapshot) -> None:
