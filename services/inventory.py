@@ -14,14 +14,16 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, delete, or_, select, update
+from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from domain.catalog import MAX_STOCK_QUANTITY, NewLevel
+from domain.checkout import FailureCode
 from domain.ids import new_id
 from domain.orders.records import SYSTEM_ACTOR
 from models import (
+    Checkout,
     InventoryAdjustment,
     InventoryItem,
     InventoryLevel,
@@ -40,6 +42,12 @@ class InsufficientInventory(ServiceError):
 
     def __init__(self, variant_id: str, requested: int, available: int) -> None:
         super().__init__(f"Only {available} of variant {variant_id!r} available; {requested} requested")
+
+
+class ReservationClosed(ServiceError):
+    """The checkout released its stock for good: its reservation is not made again."""
+
+    code = FailureCode.CHECKOUT_CLOSED
 
 
 class LocationNotMapped(ServiceError):
@@ -196,7 +204,20 @@ async def sync_reservation(
     location_id: str,
     quantities: Mapping[str, int],
 ) -> None:
-    """Make this checkout's reservations equal `quantities` (variant -> units). Idempotent."""
+    """Make this checkout's reservations equal `quantities` (variant -> units). Idempotent.
+
+    Refused once the checkout released its stock: its row's lock orders this after a release
+    that came first (a cart change racing the checkout's expiry), never before it.
+    """
+    released = await session.scalar(
+        select(Checkout.reservation_released_at)
+        .where(Checkout.payment_intent_id == payment_intent_id)
+        .with_for_update()
+    )
+    if released is not None:
+        raise ReservationClosed(
+            f"Checkout {payment_intent_id} has given its stock back; start a new payment session"
+        )
     existing = await _lock_reservations(session, payment_intent_id)
     locked = await _lock_levels(session, set(quantities), location_id, also=existing.keys())
     levels_by_id, wanted_levels = locked.by_id, locked.by_variant
@@ -230,7 +251,12 @@ async def sync_reservation(
 
 
 async def release_reservation(session: AsyncSession, payment_intent_id: str) -> int:
-    """Give back every unit this checkout holds; returns how many units were released."""
+    """Give back every unit this checkout holds, for good; returns how many units were released."""
+    await session.execute(
+        update(Checkout)
+        .where(Checkout.payment_intent_id == payment_intent_id, Checkout.reservation_released_at.is_(None))
+        .values(reservation_released_at=func.now())
+    )
     reservations = list((await _lock_reservations(session, payment_intent_id)).values())
     if not reservations:
         return 0
@@ -256,7 +282,13 @@ async def fulfil_from_reservation(
     level's sale is one ledger row for the order, referenced by order and level, so it is never
     written twice.
     """
-    # Every level this touches, the reserved and the sold, locked at once before either changes.
+    # Every level this touches, the reserved and the sold, locked at once before either changes
+    # (the checkout's row first, as release_reservation and sync_reservation take it).
+    await session.execute(
+        select(Checkout.payment_intent_id)
+        .where(Checkout.payment_intent_id == payment_intent_id)
+        .with_for_update()
+    )
     held = await _lock_reservations(session, payment_intent_id)
     levels = (await _lock_levels(session, set(quantities), location_id, also=held.keys())).by_variant
     await release_reservation(session, payment_intent_id)

@@ -1,7 +1,8 @@
 """outbox delivery
 
 The outbox's delivery state: attempts, when the next one is due, the last error, and the
-`failed` status of a message given up; the order timeline's `email_resent` (support's resend).
+`failed` status of a message given up; the order timeline's `email_resent` (support's resend);
+`checkouts.reservation_released_at`, after which a checkout's reservation is never made again.
 
 Revision ID: 0006
 Revises: 0005
@@ -28,6 +29,9 @@ _EVENT_TYPES = (
 
 
 def upgrade() -> None:
+    op.add_column(
+        "checkouts", sa.Column("reservation_released_at", sa.DateTime(timezone=True), nullable=True)
+    )
     op.add_column("outbox_messages", sa.Column("attempts", sa.Integer(), server_default="0", nullable=False))
     op.add_column(
         "outbox_messages",
@@ -81,3 +85,4 @@ def downgrade() -> None:
     op.drop_column("outbox_messages", "last_error")
     op.drop_column("outbox_messages", "next_attempt_at")
     op.drop_column("outbox_messages", "attempts")
+    op.drop_column("checkouts", "reservation_released_at")
