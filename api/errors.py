@@ -182,6 +182,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "cart_completed": 409,
     "insufficient_inventory": 409,
     "payment_already_authorized": 409,
+    "cart_changed": 409,
     # After the order (domain.orders.operations, services/, Stripe's refusals of a refund)
     "order_not_found": 404,
     "return_not_found": 404,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar
 
+import stripe
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +23,8 @@ from services.catalog import unsellable_variants
 from services.errors import ServiceError
 from services.orders import record_event, record_transaction
 
+# How often payment-sessions plans again when the cart changed while Stripe answered.
+_PLAN_ROUNDS = 3
 # A PaymentIntent's amount can change only until the customer has paid it.
 _AMOUNT_EDITABLE = frozenset({"requires_payment_method", "requires_confirmation", "requires_action"})
 _OPEN = [status.value for status in CheckoutStatus if status not in TERMINAL_STATUSES]
@@ -57,15 +62,20 @@ async def latest_checkout(session: AsyncSession, cart_id: str) -> Checkout | Non
     )
 
 
-async def prepare_payment_intent(session: AsyncSession, cart_id: str) -> tuple[Checkout, str]:
-    """Create the cart's PaymentIntent, or bring the open one's amount up to date with the cart.
+@dataclass(frozen=True)
+class _PaymentPlan:
+    """What the cart needs from Stripe, read under its row lock (then released)."""
 
-    Returns the checkout and the PaymentIntent's client secret. The amount always comes from the
-    server's totals at the catalog's current prices (a price change since the cart's last change
-    applies here, and is refused once the payment is authorized). Runs in the caller's
-    transaction; the cart's row lock makes concurrent calls for one cart queue up instead of
-    creating two PaymentIntents.
-    """
+    cart_id: str
+    version: int
+    currency_code: str
+    total: int
+    amount: int  # in Stripe's units
+    open_payment_intent_id: str | None
+    attempts: int
+
+
+async def _plan_payment(session: AsyncSession, cart_id: str) -> _PaymentPlan:
     cart = await load_cart(session, cart_id, for_update=True)
     _check_ready(cart)
     if await unsellable_variants(session, {item.variant_id for item in cart.items}):
@@ -75,42 +85,102 @@ async def prepare_payment_intent(session: AsyncSession, cart_id: str) -> tuple[C
     # The one place an open payment session picks up a price changed since the cart last did.
     await reprice(session, cart)
     totals = await cart_totals(session, cart)
-    amount = to_stripe_amount(totals.total, cart.currency_code)
-
     checkout = await open_checkout(session, cart.id)
-    if checkout is not None:
-        intent = await stripe_gateway.retrieve_payable(checkout.payment_intent_id)
-        if intent.payment.amount != amount:
-            if intent.payment.status not in _AMOUNT_EDITABLE:
-                raise CheckoutRefused(
-                    "The cart changed after its payment was authorized;"
-                    " complete the cart or cancel the payment",
-                    code="payment_already_authorized",
-                )
-            intent = await stripe_gateway.update_payment_intent_amount(checkout.payment_intent_id, amount)
-            checkout.amount = totals.total
-        return checkout, intent.client_secret
-
     attempts = await session.scalar(
         select(func.count()).select_from(Checkout).where(Checkout.cart_id == cart.id)
     )
-    intent = await stripe_gateway.create_payment_intent(
-        amount=amount,
-        currency=cart.currency_code,
+    return _PaymentPlan(
         cart_id=cart.id,
-        # Same cart, same version, same attempt: Stripe answers with the same PaymentIntent.
-        idempotency_key=f"{cart.id}:v{cart.version}:a{attempts}",
-    )
-    checkout = Checkout(
-        payment_intent_id=intent.payment.id,
-        cart_id=cart.id,
-        status=CheckoutStatus.RESERVING.value,
-        amount=totals.total,
+        version=cart.version,
         currency_code=cart.currency_code,
+        total=totals.total,
+        amount=to_stripe_amount(totals.total, cart.currency_code),
+        open_payment_intent_id=checkout.payment_intent_id if checkout is not None else None,
+        attempts=attempts or 0,
     )
-    session.add(checkout)
+
+
+async def _intent_for(plan: _PaymentPlan) -> stripe_gateway.PayablePaymentIntent:
+    """The plan's PaymentIntent at Stripe: the open one with its amount brought up to date, or a new one."""
+    if plan.open_payment_intent_id is None:
+        return await stripe_gateway.create_payment_intent(
+            amount=plan.amount,
+            currency=plan.currency_code,
+            cart_id=plan.cart_id,
+            # Same cart, same version, same attempt: Stripe answers with the same PaymentIntent, so
+            # concurrent calls for one cart get one.
+            idempotency_key=f"{plan.cart_id}:v{plan.version}:a{plan.attempts}",
+        )
+    intent = await stripe_gateway.retrieve_payable(plan.open_payment_intent_id)
+    if intent.payment.amount == plan.amount:
+        return intent
+    if intent.payment.status not in _AMOUNT_EDITABLE:
+        raise CheckoutRefused(
+            "The cart changed after its payment was authorized; complete the cart or cancel the payment",
+            code="payment_already_authorized",
+        )
+    return await stripe_gateway.update_payment_intent_amount(plan.open_payment_intent_id, plan.amount)
+
+
+async def _record_payment(
+    session: AsyncSession, plan: _PaymentPlan, intent: stripe_gateway.PayablePaymentIntent
+) -> tuple[Checkout | None, bool]:
+    """Write what Stripe answered if the cart is still as planned (compare-and-set on its version).
+
+    Returns the checkout (None: the cart changed meanwhile, plan again) and whether the new
+    PaymentIntent lost to another one (it is then canceled, outside this transaction).
+    """
+    cart = await load_cart(session, plan.cart_id, for_update=True)
+    current = await open_checkout(session, cart.id)
+    if current is not None and current.payment_intent_id != intent.payment.id:
+        return None, plan.open_payment_intent_id is None  # another call's PaymentIntent is the cart's
+    if current is None and plan.open_payment_intent_id is not None:
+        return None, False  # the open checkout closed meanwhile (expired): plan a new one
+    if current is None:
+        # A new PaymentIntent is recorded even when the cart changed since: it exists at Stripe with
+        # the cart in its metadata, and the next round brings its amount up to date.
+        current = Checkout(
+            payment_intent_id=intent.payment.id,
+            cart_id=cart.id,
+            status=CheckoutStatus.RESERVING.value,
+            amount=plan.total,
+            currency_code=plan.currency_code,
+        )
+        session.add(current)
+    if cart.version != plan.version:
+        await session.flush()
+        return None, False
+    current.amount = plan.total
     await session.flush()
-    return checkout, intent.client_secret
+    return current, False
+
+
+async def prepare_payment_intent(session: AsyncSession, cart_id: str) -> tuple[Checkout, str]:
+    """Create the cart's PaymentIntent, or bring the open one's amount up to date with the cart.
+
+    Returns the checkout and the PaymentIntent's client secret. The amount always comes from the
+    server's totals at the catalog's current prices (a price change since the cart's last change
+    applies here, and is refused once the payment is authorized).
+
+    No transaction is open while Stripe answers: the cart is read in one short transaction, Stripe
+    called outside any, and the answer written in another only if the cart is still the one
+    planned for (else it plans again). Concurrent calls for one cart converge on one PaymentIntent:
+    the same idempotency key, and the cart's open checkout decided under its row lock.
+    """
+    for _ in range(_PLAN_ROUNDS):
+        async with session.begin():
+            plan = await _plan_payment(session, cart_id)
+        intent = await _intent_for(plan)
+        async with session.begin():
+            checkout, superseded = await _record_payment(session, plan, intent)
+        if superseded:
+            with suppress(stripe.StripeError):  # never confirmed by anyone: no client has its secret
+                await stripe_gateway.cancel_payment_intent(intent.payment.id)
+        if checkout is not None:
+            return checkout, intent.client_secret
+    raise CheckoutRefused(
+        "The cart keeps changing while its payment is prepared; try again", code="cart_changed"
+    )
 
 
 async def record_capture(session: AsyncSession, order: Order, captured: PaymentIntentSnapshot) -> None:
