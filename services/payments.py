@@ -124,35 +124,51 @@ async def _intent_for(plan: _PaymentPlan) -> stripe_gateway.PayablePaymentIntent
 
 async def _record_payment(
     session: AsyncSession, plan: _PaymentPlan, intent: stripe_gateway.PayablePaymentIntent
-) -> tuple[Checkout | None, bool]:
-    """Write what Stripe answered if the cart is still as planned (compare-and-set on its version).
-
-    Returns the checkout (None: the cart changed meanwhile, plan again) and whether the new
-    PaymentIntent lost to another one (it is then canceled, outside this transaction).
-    """
-    cart = await load_cart(session, plan.cart_id, for_update=True)
-    current = await open_checkout(session, cart.id)
-    if current is not None and current.payment_intent_id != intent.payment.id:
-        return None, plan.open_payment_intent_id is None  # another call's PaymentIntent is the cart's
-    if current is None and plan.open_payment_intent_id is not None:
-        return None, False  # the open checkout closed meanwhile (expired): plan a new one
-    if current is None:
-        # A new PaymentIntent is recorded even when the cart changed since: it exists at Stripe with
-        # the cart in its metadata, and the next round brings its amount up to date.
-        current = Checkout(
-            payment_intent_id=intent.payment.id,
-            cart_id=cart.id,
-            status=CheckoutStatus.RESERVING.value,
-            amount=plan.total,
-            currency_code=plan.currency_code,
-        )
-        session.add(current)
-    if cart.version != plan.version:
-        await session.flush()
-        return None, False
-    current.amount = plan.total
+) -> Checkout | None:
+    """Write the plan (its repricing too) and Stripe's answer if the cart, planned again under its
+    row lock, is still what was planned: a compare-and-set. None: it changed, plan again."""
+    now = await _plan_payment(session, plan.cart_id)
+    # A new PaymentIntent: the open checkout is none yet, or this one (a concurrent call's, same key).
+    expected_open = (
+        {plan.open_payment_intent_id} if plan.open_payment_intent_id else {None, intent.payment.id}
+    )
+    if (now.version, now.total) != (
+        plan.version,
+        plan.total,
+    ) or now.open_payment_intent_id not in expected_open:
+        return None
+    checkout = await open_checkout(session, plan.cart_id)
+    if checkout is None:
+        checkout = _new_checkout(plan, intent)
+        session.add(checkout)
+    checkout.amount = plan.total
     await session.flush()
-    return current, False
+    return checkout
+
+
+def _new_checkout(plan: _PaymentPlan, intent: stripe_gateway.PayablePaymentIntent) -> Checkout:
+    return Checkout(
+        payment_intent_id=intent.payment.id,
+        cart_id=plan.cart_id,
+        status=CheckoutStatus.RESERVING.value,
+        amount=plan.total,
+        currency_code=plan.currency_code,
+    )
+
+
+async def _track_new_payment_intent(
+    session: AsyncSession, plan: _PaymentPlan, intent: stripe_gateway.PayablePaymentIntent
+) -> bool:
+    """A new PaymentIntent the cart changed under: recorded as the cart's open checkout (it exists
+    at Stripe with the cart in its metadata; the next round brings its amount up to date), unless
+    another call's is that already. Returns whether it lost to that one."""
+    await load_cart(session, plan.cart_id, for_update=True)
+    current = await open_checkout(session, plan.cart_id)
+    if current is None:
+        session.add(_new_checkout(plan, intent))
+        await session.flush()
+        return False
+    return current.payment_intent_id != intent.payment.id
 
 
 async def prepare_payment_intent(session: AsyncSession, cart_id: str) -> tuple[Checkout, str]:
@@ -162,22 +178,29 @@ async def prepare_payment_intent(session: AsyncSession, cart_id: str) -> tuple[C
     server's totals at the catalog's current prices (a price change since the cart's last change
     applies here, and is refused once the payment is authorized).
 
-    No transaction is open while Stripe answers: the cart is read in one short transaction, Stripe
-    called outside any, and the answer written in another only if the cart is still the one
-    planned for (else it plans again). Concurrent calls for one cart converge on one PaymentIntent:
-    the same idempotency key, and the cart's open checkout decided under its row lock.
+    No transaction is open while Stripe answers: the cart is planned for in one short transaction
+    (rolled back: nothing is written before Stripe said yes), Stripe called outside any, and the
+    plan written in another only if the cart, planned again, is unchanged (else plan again).
+    Concurrent calls for one cart converge on one PaymentIntent: the same idempotency key, and
+    the cart's open checkout decided under its row lock.
     """
     for _ in range(_PLAN_ROUNDS):
-        async with session.begin():
+        async with session.begin() as planning:
             plan = await _plan_payment(session, cart_id)
+            await planning.rollback()
         intent = await _intent_for(plan)
-        async with session.begin():
-            checkout, superseded = await _record_payment(session, plan, intent)
-        if superseded:
-            with suppress(stripe.StripeError):  # never confirmed by anyone: no client has its secret
-                await stripe_gateway.cancel_payment_intent(intent.payment.id)
+        async with session.begin() as writing:
+            checkout = await _record_payment(session, plan, intent)
+            if checkout is None:
+                await writing.rollback()
         if checkout is not None:
             return checkout, intent.client_secret
+        if plan.open_payment_intent_id is None:
+            async with session.begin():
+                superseded = await _track_new_payment_intent(session, plan, intent)
+            if superseded:
+                with suppress(stripe.StripeError):  # never confirmed: no client has its secret
+                    await stripe_gateway.cancel_payment_intent(intent.payment.id)
     raise CheckoutRefused(
         "The cart keeps changing while its payment is prepared; try again", code="cart_changed"
     )

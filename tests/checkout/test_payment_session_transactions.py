@@ -21,11 +21,20 @@ STRIPE_ANSWER_HELD_SECONDS = 3.0
 
 
 async def _created_for(cart_id: str) -> list[Any]:
-    """The PaymentIntents the fake Stripe has made for this cart (its answer may still be held)."""
-    page = await get_stripe_client().v1.payment_intents.list_async({"limit": 20})
-    return [
-        intent for intent in page.data if (intent.to_dict().get("metadata") or {}).get("cart_id") == cart_id
-    ]
+    """The PaymentIntents the fake Stripe has made for this cart (its answer may still be held).
+    Every page: localstripe lists them oldest first."""
+    found: list[Any] = []
+    params: dict[str, Any] = {"limit": 100}
+    while True:
+        page = await get_stripe_client().v1.payment_intents.list_async(params)
+        found += [
+            intent
+            for intent in page.data
+            if (intent.to_dict().get("metadata") or {}).get("cart_id") == cart_id
+        ]
+        if not page.has_more or not page.data:
+            return found
+        params["starting_after"] = page.data[-1].id
 
 
 async def _what_the_database_holds(cart_id: str) -> tuple[int, bool]:
