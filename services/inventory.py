@@ -148,18 +148,22 @@ class _Locked:
 
 
 async def _lock_levels(
-    session: AsyncSession, variant_ids: Collection[str], location_id: str, *, also: Collection[str] = ()
+    session: AsyncSession,
+    variant_ids: Collection[str] = (),
+    location_id: str | None = None,
+    *,
+    also: Collection[str] = (),
 ) -> _Locked:
     """Lock the levels of these variants at this location, and the levels `also` lists, in one
     statement in id order: the one lock order of this module, so no two changes deadlock."""
+    at_location = and_(InventoryItem.variant_id.in_(variant_ids), InventoryLevel.location_id == location_id)
     rows = await session.execute(
         select(InventoryLevel, InventoryItem.variant_id)
         .join(InventoryItem, InventoryItem.id == InventoryLevel.inventory_item_id)
         .where(
-            or_(
-                and_(InventoryItem.variant_id.in_(variant_ids), InventoryLevel.location_id == location_id),
-                InventoryLevel.id.in_(also),
-            )
+            or_(at_location, InventoryLevel.id.in_(also))
+            if location_id is not None
+            else InventoryLevel.id.in_(also)
         )
         .order_by(InventoryLevel.id)
         .with_for_update(of=InventoryLevel)
@@ -260,7 +264,7 @@ async def release_reservation(session: AsyncSession, payment_intent_id: str) -> 
     reservations = list((await _lock_reservations(session, payment_intent_id)).values())
     if not reservations:
         return 0
-    levels = (await _lock_levels(session, (), "", also=[r.inventory_level_id for r in reservations])).by_id
+    levels = (await _lock_levels(session, also=[r.inventory_level_id for r in reservations])).by_id
     for reservation in reservations:
         levels[reservation.inventory_level_id].reserved_quantity -= reservation.quantity
     await session.execute(delete(Reservation).where(Reservation.payment_intent_id == payment_intent_id))
