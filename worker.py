@@ -37,14 +37,23 @@ from core.analytics import AnalyticsSink, PostHogSink
 from core.email import EmailSender, ResendEmailSender
 from core.settings import Settings
 from domain.checkout import ReconcileInput
+from domain.outbox import outbox_schedule_id
+from services.outbox import RetryRule
 from workflows.checkout import CheckoutWorkflow
 from workflows.fulfillment import FulfillmentWorkflow
 from workflows.order import OrderWorkflow
+from workflows.outbox import OutboxDeliveryWorkflow
 from workflows.reconciler import RECONCILER_SCHEDULE_ID, StripeReconcilerWorkflow
 
 # FulfillmentWorkflow stays registered so that runs started before the OrderWorkflow can finish;
 # nothing starts a new one.
-WORKFLOWS: Sequence[type] = (CheckoutWorkflow, OrderWorkflow, FulfillmentWorkflow, StripeReconcilerWorkflow)
+WORKFLOWS: Sequence[type] = (
+    CheckoutWorkflow,
+    OrderWorkflow,
+    FulfillmentWorkflow,
+    StripeReconcilerWorkflow,
+    OutboxDeliveryWorkflow,
+)
 
 
 def email_sender_from(settings: Settings) -> EmailSender | None:
@@ -72,7 +81,16 @@ def build_activities(
     orders = OrderActivities(sessionmaker, settings)
     refunds = RefundActivities(stripe_client, sessionmaker)
     notifications = NotificationActivities(
-        sessionmaker, email_sender, analytics, shop_email=settings.shop_notification_email
+        sessionmaker,
+        email_sender,
+        analytics,
+        shop_email=settings.shop_notification_email,
+        retry=RetryRule(
+            max_attempts=settings.outbox_max_attempts,
+            base_seconds=settings.outbox_retry_base_seconds,
+            cap_seconds=settings.outbox_retry_max_seconds,
+        ),
+        batch_size=settings.outbox_batch_size,
     )
     reconciler = ReconcilerActivities(stripe_client, settings)
     fulfillment = FulfillmentActivities(sessionmaker)
@@ -99,6 +117,7 @@ def build_activities(
         notifications.send_order_email,
         notifications.track_order_placed,
         notifications.send_shipping_confirmation,
+        notifications.deliver_due_messages,
         fulfillment.record_shipment,
         reconciler.nudge_authorized_checkouts,
     ]
@@ -132,17 +151,36 @@ def reconciler_schedule(settings: Settings) -> Schedule:
     )
 
 
-async def ensure_reconciler_schedule(client: Client, settings: Settings) -> None:
-    """Create the reconciler's Schedule, or bring an existing one in line with the settings."""
-    schedule = reconciler_schedule(settings)
+def outbox_schedule(settings: Settings) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            OutboxDeliveryWorkflow.run,
+            id=outbox_schedule_id(settings.temporal_task_queue),
+            task_queue=settings.temporal_task_queue,
+        ),
+        spec=ScheduleSpec(
+            intervals=[ScheduleIntervalSpec(every=timedelta(seconds=settings.outbox_interval_seconds))]
+        ),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
+async def ensure_schedule(client: Client, schedule_id: str, schedule: Schedule) -> None:
+    """Create the Schedule, or bring an existing one in line with the settings."""
     try:
-        await client.create_schedule(RECONCILER_SCHEDULE_ID, schedule)
+        await client.create_schedule(schedule_id, schedule)
     except ScheduleAlreadyRunningError:
 
         async def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
             return ScheduleUpdate(schedule=schedule)
 
-        await client.get_schedule_handle(RECONCILER_SCHEDULE_ID).update(replace)
+        await client.get_schedule_handle(schedule_id).update(replace)
+
+
+async def ensure_schedules(client: Client, settings: Settings) -> None:
+    """The reconciler's and the outbox delivery's Schedules, as the settings say."""
+    await ensure_schedule(client, RECONCILER_SCHEDULE_ID, reconciler_schedule(settings))
+    await ensure_schedule(client, outbox_schedule_id(settings.temporal_task_queue), outbox_schedule(settings))
 
 
 def sdk_runtime(settings: Settings) -> Runtime | None:
@@ -175,7 +213,7 @@ async def main() -> None:
         analytics=analytics_from(settings),
     )
     worker = build_worker(client, settings.temporal_task_queue, activities)
-    await ensure_reconciler_schedule(client, settings)
+    await ensure_schedules(client, settings)
     log = logging.getLogger("worker")
     if settings.worker_metrics_port is not None:
         log.info(

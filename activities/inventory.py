@@ -27,7 +27,7 @@ class InventoryActivities:
                     location_id=await inventory.location_for_channel(session, cart.sales_channel_id),
                     quantities={item.variant_id: item.quantity for item in cart.items},
                 )
-        except (CartNotFound, inventory.InsufficientInventory) as refused:
+        except (CartNotFound, inventory.InsufficientInventory, inventory.ReservationClosed) as refused:
             # The codes are the checkout's FailureCodes: the workflow reports them as they are.
             return ReservationResult(
                 reserved=False, failure_code=FailureCode(refused.code), failure_message=refused.message

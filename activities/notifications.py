@@ -1,39 +1,40 @@
 """Email and analytics. Each message is keyed in the outbox before it leaves, so however often an
 activity is retried, a customer gets one email and PostHog one event. Emails are rendered from
-the templates in activities/emails/; each one sent (or put in the outbox) is an `email_sent`
-entry of the order's timeline.
+the templates in activities/emails/; each one queued is an `email_sent` entry of the order's
+timeline.
+
+Every message is tried once at once, and a message the provider did not take is left `pending`
+for the delivery Schedule's workflow (`deliver_due_messages`), which tries it again with backoff
+until it is sent or `failed`: a provider being down never fails or delays a workflow.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import logging
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from activities.emails import email_to, render
+from activities.emails import render
 from core.analytics import AnalyticsSink, stable_event_uuid
 from core.email import EmailMessage, EmailSender
 from domain.fulfillment import RecordShipmentInput
-from domain.ids import new_id
 from domain.orders.records import SYSTEM_ACTOR, OrderEventType
 from domain.orders.statuses import REFUND_MONEY_SENT
 from domain.orders.workflow import EmailKind, EmailRequest
+from domain.outbox import DeliveryRun, OutboxChannel, OutboxStatus, email_key
 from models import Dispute, Fulfillment, Order, OutboxMessage, Refund
+from services import outbox
 from services.fulfillments import LEGACY_REQUEST_ID
 from services.orders import record_event
+from services.outbox import RetryRule
 
-# The outbox key of each email: one message per order (and fulfillment, refund or dispute).
-_KEYS = {
-    EmailKind.CONFIRMATION: "{order_id}:confirmation-email",
-    EmailKind.SHIPMENT: "{order_id}:shipment-email:{subject_id}",
-    EmailKind.REFUND: "{order_id}:refund-email:{subject_id}",
-    EmailKind.CANCELLATION: "{order_id}:cancellation-email",
-    EmailKind.DISPUTE: "{order_id}:dispute-email:{subject_id}",
-}
+logger = logging.getLogger(__name__)
+
+# Batches of one delivery run at most: whatever is left waits for the Schedule's next run.
+MAX_BATCHES_PER_RUN = 20
 
 
 class NotificationActivities:
@@ -44,41 +45,95 @@ class NotificationActivities:
         analytics: AnalyticsSink | None,
         *,
         shop_email: str,
+        retry: RetryRule,
+        batch_size: int,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._email_sender = email_sender
         self._analytics = analytics
         self._shop_email = shop_email
+        self._retry = retry
+        self._batch_size = batch_size
 
-    async def _claim(
-        self, *, channel: str, key: str, recipient: str, subject: str, payload: dict[str, Any]
-    ) -> OutboxMessage:
-        """Write the message once; later attempts get the same row back."""
+    # --- delivery: claim, send outside any transaction, record ---------------------------------
+
+    async def _claim(self, *, limit: int, message_id: str | None = None) -> list[OutboxMessage]:
         async with self._sessionmaker() as session, session.begin():
-            await session.execute(
-                insert(OutboxMessage)
-                .values(
-                    id=new_id("msg"),
-                    channel=channel,
-                    idempotency_key=key,
-                    recipient=recipient,
-                    subject=subject,
-                    payload=payload,
-                    status="pending",
+            return list(await outbox.claim_due(session, self._retry, limit=limit, message_id=message_id))
+
+    async def _send(self, message: OutboxMessage) -> OutboxStatus:
+        """One attempt at the provider, its outcome recorded; returns the message's status now."""
+        try:
+            status, provider_id = await self._to_provider(message)
+        except Exception as error:  # any provider failure: the message is retried later
+            async with self._sessionmaker() as session, session.begin():
+                status = await outbox.record_failure(
+                    session, message.id, f"{type(error).__name__}: {error}", self._retry
                 )
-                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            logger.warning(
+                "outbox message %s (%s) not delivered, attempt %d: %s",
+                message.idempotency_key,
+                message.channel,
+                message.attempts,
+                error,
+                extra={"order_id": message.payload.get("order_id")},
             )
-            return (
-                await session.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
-            ).one()
-
-    async def _mark(self, message_id: str, *, status: str, provider_message_id: str | None = None) -> None:
+            return status
         async with self._sessionmaker() as session, session.begin():
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == message_id)
-                .values(status=status, provider_message_id=provider_message_id, sent_at=datetime.now(UTC))
+            await outbox.record_delivered(session, message.id, status, provider_message_id=provider_id)
+        return status
+
+    async def _to_provider(self, message: OutboxMessage) -> tuple[OutboxStatus, str | None]:
+        if message.channel == OutboxChannel.EMAIL:
+            if self._email_sender is None:
+                return OutboxStatus.OUTBOX, None
+            email = EmailMessage(
+                to=message.recipient,
+                subject=message.subject,
+                html=str(message.payload["html"]),
+                text=str(message.payload["text"]),
             )
+            # The outbox key is Resend's idempotency key: a retry after a lost answer sends nothing new.
+            return OutboxStatus.SENT, await self._email_sender.send(
+                email, idempotency_key=message.idempotency_key
+            )
+        if self._analytics is None:
+            return OutboxStatus.OUTBOX, None
+        await self._analytics.capture(
+            event=message.subject,
+            distinct_id=message.recipient,
+            properties=message.payload,
+            event_uuid=stable_event_uuid(message.idempotency_key),
+        )
+        return OutboxStatus.SENT, None
+
+    async def _send_now(self, message: OutboxMessage) -> str:
+        """Try a just-queued message at once; one already sent, in flight or waiting its retry is left be."""
+        claimed = await self._claim(limit=1, message_id=message.id)
+        if not claimed:
+            return message.status
+        return await self._send(claimed[0])
+
+    @activity.defn
+    async def deliver_due_messages(self) -> DeliveryRun:
+        """The delivery Schedule's step: every due pending message, one attempt each."""
+        run = DeliveryRun()
+        for _ in range(MAX_BATCHES_PER_RUN):
+            batch = await self._claim(limit=self._batch_size)
+            for message in batch:
+                status = await self._send(message)
+                if status == OutboxStatus.PENDING:
+                    run.retrying += 1
+                elif status == OutboxStatus.FAILED:
+                    run.failed += 1
+                else:
+                    run.sent += 1
+                activity.heartbeat(run.sent + run.retrying + run.failed)
+            if len(batch) < self._batch_size:
+                break
+        return run
+
+    # --- what is sent ----------------------------------------------------------------------------
 
     async def _order(self, order_id: str) -> Order:
         async with self._sessionmaker() as session:
@@ -86,24 +141,6 @@ class NotificationActivities:
         if order is None:
             raise LookupError(f"order {order_id} does not exist")
         return order
-
-    async def _send_email(self, order: Order, email: EmailMessage, key: str) -> str:
-        """Returns the outbox status: `sent` through Resend, or `outbox` where no provider is configured."""
-        message = await self._claim(
-            channel="email",
-            key=key,
-            recipient=email.to,
-            subject=email.subject,
-            payload={"html": email.html, "text": email.text, "order_id": order.id},
-        )
-        if message.status != "pending":
-            return message.status
-        if self._email_sender is None:
-            await self._mark(message.id, status="outbox")
-            return "outbox"
-        provider_id = await self._email_sender.send(email, idempotency_key=key)
-        await self._mark(message.id, status="sent", provider_message_id=provider_id)
-        return "sent"
 
     async def _context(self, order: Order, request: EmailRequest) -> tuple[str, dict[str, Any]]:
         """Who gets this email and what its template shows."""
@@ -153,12 +190,21 @@ class NotificationActivities:
         return customer, context
 
     async def _deliver(self, request: EmailRequest) -> str:
+        """Queue the email once and try it at once; returns its outbox status."""
         order = await self._order(request.order_id)
         recipient, context = await self._context(order, request)
-        key = _KEYS[request.kind].format(order_id=order.id, subject_id=request.subject_id)
-        status = await self._send_email(
-            order, email_to(recipient, render(request.kind, order_id=order.id, **context)), key
-        )
+        rendered = render(request.kind, order_id=order.id, **context)
+        key = email_key(order.id, request.kind, request.subject_id)
+        async with self._sessionmaker() as session, session.begin():
+            message = await outbox.enqueue(
+                session,
+                channel=OutboxChannel.EMAIL,
+                key=key,
+                recipient=recipient,
+                subject=rendered.subject,
+                payload={"html": rendered.html, "text": rendered.text, "order_id": order.id},
+            )
+        status = await self._send_now(message)
         async with self._sessionmaker() as session, session.begin():
             await record_event(
                 session,
@@ -197,7 +243,6 @@ class NotificationActivities:
     @activity.defn
     async def track_order_placed(self, order_id: str) -> str:
         order = await self._order(order_id)
-        key = f"{order.id}:order_placed"
         # No personal data: the order ID is the distinct ID, amounts are minor units.
         properties = {
             "order_id": order.id,
@@ -205,19 +250,13 @@ class NotificationActivities:
             "currency_code": order.currency_code,
             "items": sum(item.quantity for item in order.items),
         }
-        message = await self._claim(
-            channel="analytics", key=key, recipient=order.id, subject="order_placed", payload=properties
-        )
-        if message.status != "pending":
-            return message.status
-        if self._analytics is None:
-            await self._mark(message.id, status="outbox")
-            return "outbox"
-        await self._analytics.capture(
-            event="order_placed",
-            distinct_id=order.id,
-            properties=properties,
-            event_uuid=stable_event_uuid(key),
-        )
-        await self._mark(message.id, status="sent")
-        return "sent"
+        async with self._sessionmaker() as session, session.begin():
+            message = await outbox.enqueue(
+                session,
+                channel=OutboxChannel.ANALYTICS,
+                key=f"{order.id}:order_placed",
+                recipient=order.id,
+                subject="order_placed",
+                payload=properties,
+            )
+        return await self._send_now(message)

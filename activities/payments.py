@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from core.stripe_gateway import snapshot
+from core import stripe_gateway
 from domain.checkout import CancelPaymentInput, PaymentIntentSnapshot
 from domain.ids import capture_idempotency_key, refund_idempotency_key
 from domain.money import to_stripe_amount
@@ -31,7 +31,7 @@ class PaymentActivities:
 
     async def _retrieve(self, payment_intent_id: str) -> PaymentIntentSnapshot:
         try:
-            return snapshot(await self._stripe.v1.payment_intents.retrieve_async(payment_intent_id))
+            return await stripe_gateway.retrieve_payment_intent(payment_intent_id, client=self._stripe)
         except (stripe.InvalidRequestError, stripe.AuthenticationError, stripe.PermissionError) as exc:
             raise _business_error(exc) from exc
 
@@ -50,7 +50,7 @@ class PaymentActivities:
         if current.canceled or current.captured or (current.authorized and not request.void_authorization):
             return current
         try:
-            return snapshot(await self._stripe.v1.payment_intents.cancel_async(request.payment_intent_id))
+            return await stripe_gateway.cancel_payment_intent(request.payment_intent_id, client=self._stripe)
         except stripe.InvalidRequestError:
             # It moved on while we asked (e.g. captured): report what it is now.
             return await self._retrieve(request.payment_intent_id)
@@ -62,9 +62,10 @@ class PaymentActivities:
         if not current.captured:
             return current
         try:
-            await self._stripe.v1.refunds.create_async(
-                {"payment_intent": payment_intent_id},
-                {"idempotency_key": refund_idempotency_key(payment_intent_id, "no-order")},
+            await stripe_gateway.refund_payment_intent(
+                payment_intent_id,
+                idempotency_key=refund_idempotency_key(payment_intent_id, "no-order"),
+                client=self._stripe,
             )
         except stripe.InvalidRequestError as exc:
             raise _business_error(exc) from exc
@@ -89,12 +90,11 @@ class PaymentActivities:
                     non_retryable=True,
                 )
             try:
-                current = snapshot(
-                    await self._stripe.v1.payment_intents.capture_async(
-                        order.payment_intent_id,
-                        {"amount_to_capture": expected},
-                        {"idempotency_key": capture_idempotency_key(order.payment_intent_id)},
-                    )
+                current = await stripe_gateway.capture_payment_intent(
+                    order.payment_intent_id,
+                    expected,
+                    idempotency_key=capture_idempotency_key(order.payment_intent_id),
+                    client=self._stripe,
                 )
             except stripe.InvalidRequestError:
                 current = await self._retrieve(order.payment_intent_id)

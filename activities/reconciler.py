@@ -12,8 +12,8 @@ import stripe
 from temporalio import activity
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from core import stripe_gateway
 from core.settings import Settings
-from core.stripe_gateway import snapshot
 from domain.checkout import PaymentEvent, ReconcileInput, ReconcileResult
 from services.dispatch import signal_payment_event
 
@@ -32,15 +32,12 @@ class ReconcilerActivities:
         result = ReconcileResult()
         starting_after: str | None = None
         for _ in range(MAX_PAGES):
-            if starting_after is None:
-                page = await self._stripe.v1.payment_intents.list_async({"limit": PAGE_SIZE})
-            else:
-                page = await self._stripe.v1.payment_intents.list_async(
-                    {"limit": PAGE_SIZE, "starting_after": starting_after}
-                )
+            page = await stripe_gateway.list_payment_intents(
+                limit=PAGE_SIZE, starting_after=starting_after, client=self._stripe
+            )
             for intent in page.data:
                 result.examined += 1
-                payment = snapshot(intent)
+                payment = stripe_gateway.snapshot(intent)
                 if intent.created < cutoff or not payment.authorized or payment.cart_id is None:
                     continue
                 # One hint per PaymentIntent and status: the checkout ignores repeats of it.

@@ -12,14 +12,12 @@ import stripe
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from core.stripe_gateway import StripeDispute, StripeRefund, dispute_of, refund_of
+from core import stripe_gateway
 from domain.money import to_stripe_amount
 from domain.orders.operations import REFUND_REFUSED, STRIPE_REFUND_REFUSALS, RefundReason
 from domain.orders.statuses import RefundStatus
 from domain.orders.workflow import RefundRef, StripeRefundOutcome, SyncResult
 from services import disputes, orders, refunds
-
-PAGE_SIZE = 100
 
 
 class RefundActivities:
@@ -28,22 +26,6 @@ class RefundActivities:
     ) -> None:
         self._stripe = stripe_client
         self._sessionmaker = sessionmaker
-
-    async def _refunds_of(self, payment_intent_id: str) -> list[StripeRefund]:
-        found: list[StripeRefund] = []
-        params: dict[str, object] = {"payment_intent": payment_intent_id, "limit": PAGE_SIZE}
-        while True:
-            page = await self._stripe.v1.refunds.list_async(params)  # type: ignore[arg-type]
-            found.extend(refund_of(refund) for refund in page.data)
-            if not page.has_more or not page.data:
-                return found
-            params["starting_after"] = page.data[-1].id
-
-    async def _disputes_of(self, payment_intent_id: str) -> list[StripeDispute]:
-        page = await self._stripe.v1.disputes.list_async(
-            {"payment_intent": payment_intent_id, "limit": PAGE_SIZE}
-        )
-        return [dispute_of(dispute) for dispute in page.data]
 
     @activity.defn
     async def create_stripe_refund(self, ref: RefundRef) -> StripeRefundOutcome:
@@ -58,7 +40,7 @@ class RefundActivities:
         made = next(
             (
                 found
-                for found in await self._refunds_of(order.payment_intent_id)
+                for found in await stripe_gateway.refunds_of(order.payment_intent_id, client=self._stripe)
                 if found.our_refund_id == refund.id
             ),
             None,
@@ -72,11 +54,8 @@ class RefundActivities:
             if (reason := RefundReason(refund.reason).stripe_reason) is not None:
                 params["reason"] = reason
             try:
-                made = refund_of(
-                    await self._stripe.v1.refunds.create_async(
-                        params,  # type: ignore[arg-type]
-                        {"idempotency_key": refund.idempotency_key},
-                    )
+                made = await stripe_gateway.create_refund(
+                    params, idempotency_key=refund.idempotency_key, client=self._stripe
                 )
             except (stripe.InvalidRequestError, stripe.IdempotencyError) as refused:
                 return outcome.model_copy(
@@ -103,8 +82,8 @@ class RefundActivities:
         """
         async with self._sessionmaker() as session:
             payment_intent_id = (await orders.get_order(session, order_id)).payment_intent_id
-        stripe_refunds = await self._refunds_of(payment_intent_id)
-        stripe_disputes = await self._disputes_of(payment_intent_id)
+        stripe_refunds = await stripe_gateway.refunds_of(payment_intent_id, client=self._stripe)
+        stripe_disputes = await stripe_gateway.disputes_of(payment_intent_id, client=self._stripe)
         async with self._sessionmaker() as session, session.begin():
             order = await orders.lock_order(session, order_id)
             emails = await refunds.reconcile(session, order, stripe_refunds)

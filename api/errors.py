@@ -182,6 +182,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "cart_completed": 409,
     "insufficient_inventory": 409,
     "payment_already_authorized": 409,
+    "cart_changed": 409,
     # After the order (domain.orders.operations, services/, Stripe's refusals of a refund)
     "order_not_found": 404,
     "return_not_found": 404,
@@ -223,6 +224,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "stock_location_name_taken": 409,
     "sales_channel_name_taken": 409,
     "api_key_name_taken": 409,
+    # the outbox
+    "email_not_due": 409,
 }
 
 # Refusals of validation rules the OpenAPI schema cannot state (domain.text, domain.roles).

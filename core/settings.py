@@ -83,6 +83,13 @@ class Settings(BaseSettings):
 
     checkout_payment_timeout_seconds: int = Field(default=3600, gt=0)
     reconciler_interval_seconds: int = Field(default=300, gt=0)
+    # The outbox's delivery Schedule: how often it runs, how often a message is tried before it
+    # is `failed`, and the first retry's delay (doubling up to OUTBOX_RETRY_MAX_SECONDS).
+    outbox_interval_seconds: int = Field(default=60, gt=0)
+    outbox_max_attempts: int = Field(default=10, ge=1)
+    outbox_retry_base_seconds: float = Field(default=30.0, ge=0)
+    outbox_retry_max_seconds: float = Field(default=3600.0, ge=0)
+    outbox_batch_size: int = Field(default=100, ge=1, le=1000)
     # An OrderWorkflow closes once both windows have passed and nothing is open; a late event
     # or operation starts it again.
     order_return_window_days: int = Field(default=30, ge=0)

@@ -58,8 +58,93 @@ def snapshot(payment_intent: stripe.PaymentIntent) -> PaymentIntentSnapshot:
     )
 
 
-async def retrieve_payment_intent(payment_intent_id: str) -> PaymentIntentSnapshot:
-    return snapshot(await get_stripe_client().v1.payment_intents.retrieve_async(payment_intent_id))
+def _client(client: stripe.StripeClient | None) -> stripe.StripeClient:
+    """The caller's client (a worker's, a test's), else the process's."""
+    return client if client is not None else get_stripe_client()
+
+
+# --- PaymentIntents ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PayablePaymentIntent:
+    """A PaymentIntent with the client secret the storefront confirms it with."""
+
+    payment: PaymentIntentSnapshot
+    client_secret: str
+
+
+def _payable(payment_intent: stripe.PaymentIntent) -> PayablePaymentIntent:
+    return PayablePaymentIntent(snapshot(payment_intent), str(payment_intent.client_secret))
+
+
+async def retrieve_payment_intent(
+    payment_intent_id: str, *, client: stripe.StripeClient | None = None
+) -> PaymentIntentSnapshot:
+    return (await retrieve_payable(payment_intent_id, client=client)).payment
+
+
+async def retrieve_payable(
+    payment_intent_id: str, *, client: stripe.StripeClient | None = None
+) -> PayablePaymentIntent:
+    return _payable(await _client(client).v1.payment_intents.retrieve_async(payment_intent_id))
+
+
+async def create_payment_intent(
+    *,
+    amount: int,
+    currency: str,
+    cart_id: str,
+    idempotency_key: str,
+    client: stripe.StripeClient | None = None,
+) -> PayablePaymentIntent:
+    """A manual-capture PaymentIntent for the cart; the same key answers the same PaymentIntent."""
+    return _payable(
+        await _client(client).v1.payment_intents.create_async(
+            {
+                "amount": amount,
+                "currency": currency,
+                "capture_method": "manual",
+                "metadata": {"cart_id": cart_id},
+            },
+            {"idempotency_key": idempotency_key},
+        )
+    )
+
+
+async def update_payment_intent_amount(
+    payment_intent_id: str, amount: int, *, client: stripe.StripeClient | None = None
+) -> PayablePaymentIntent:
+    return _payable(
+        await _client(client).v1.payment_intents.update_async(payment_intent_id, {"amount": amount})
+    )
+
+
+async def cancel_payment_intent(
+    payment_intent_id: str, *, client: stripe.StripeClient | None = None
+) -> PaymentIntentSnapshot:
+    return snapshot(await _client(client).v1.payment_intents.cancel_async(payment_intent_id))
+
+
+async def capture_payment_intent(
+    payment_intent_id: str, amount: int, *, idempotency_key: str, client: stripe.StripeClient | None = None
+) -> PaymentIntentSnapshot:
+    return snapshot(
+        await _client(client).v1.payment_intents.capture_async(
+            payment_intent_id, {"amount_to_capture": amount}, {"idempotency_key": idempotency_key}
+        )
+    )
+
+
+async def list_payment_intents(
+    *, limit: int, starting_after: str | None = None, client: stripe.StripeClient | None = None
+) -> stripe.ListObject[stripe.PaymentIntent]:
+    """One page of PaymentIntents, newest first."""
+    if starting_after is None:
+        return await _client(client).v1.payment_intents.list_async({"limit": limit})
+    return await _client(client).v1.payment_intents.list_async(
+        {"limit": limit, "starting_after": starting_after}
+    )
 
 
 @dataclass(frozen=True)
@@ -123,3 +208,66 @@ async def check_stripe() -> None:
     """Stripe answers an authenticated request with our key (the health check): the cheapest
     one localstripe serves too. No retries, so a down Stripe is seen at once."""
     await get_stripe_client().v1.payment_intents.list_async({"limit": 1}, {"max_network_retries": 0})
+
+
+# --- refunds, disputes, charges ------------------------------------------------------------------
+
+PAGE_SIZE = 100
+
+
+async def refund_payment_intent(
+    payment_intent_id: str, *, idempotency_key: str, client: stripe.StripeClient | None = None
+) -> None:
+    """Refund the whole captured amount (a checkout's compensation)."""
+    await _client(client).v1.refunds.create_async(
+        {"payment_intent": payment_intent_id}, {"idempotency_key": idempotency_key}
+    )
+
+
+async def create_refund(
+    params: dict[str, object], *, idempotency_key: str, client: stripe.StripeClient | None = None
+) -> StripeRefund:
+    return refund_of(
+        await _client(client).v1.refunds.create_async(
+            params,  # type: ignore[arg-type]
+            {"idempotency_key": idempotency_key},
+        )
+    )
+
+
+async def refunds_of(
+    payment_intent_id: str, *, client: stripe.StripeClient | None = None
+) -> list[StripeRefund]:
+    """Every refund of the PaymentIntent, all pages."""
+    found: list[StripeRefund] = []
+    params: dict[str, object] = {"payment_intent": payment_intent_id, "limit": PAGE_SIZE}
+    while True:
+        page = await _client(client).v1.refunds.list_async(params)  # type: ignore[arg-type]
+        found.extend(refund_of(refund) for refund in page.data)
+        if not page.has_more or not page.data:
+            return found
+        params["starting_after"] = page.data[-1].id
+
+
+async def disputes_of(
+    payment_intent_id: str, *, client: stripe.StripeClient | None = None
+) -> list[StripeDispute]:
+    page = await _client(client).v1.disputes.list_async(
+        {"payment_intent": payment_intent_id, "limit": PAGE_SIZE}
+    )
+    return [dispute_of(dispute) for dispute in page.data]
+
+
+async def payment_intent_of_charge(charge_id: str) -> str | None:
+    charge = await get_stripe_client().v1.charges.retrieve_async(charge_id)
+    found = charge.to_dict().get("payment_intent")
+    if isinstance(found, dict):
+        found = found.get("id")
+    return str(found) if found else None
+
+
+def verify_webhook(payload: bytes, signature: str, secret: str) -> stripe.Event:
+    """The event, if Stripe signed this body with `secret`; stripe.SignatureVerificationError, or
+    ValueError for a body that is not an event, otherwise."""
+    event: stripe.Event = stripe.Webhook.construct_event(payload, signature, secret)
+    return event

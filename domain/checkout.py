@@ -62,6 +62,8 @@ class FailureCode(StrEnum):
     NOT_OUR_PAYMENT = "not_our_payment"
     # Stripe refused the capture for good: the authorization is voided, the order canceled.
     CAPTURE_FAILED = "capture_failed"
+    # The checkout already gave its stock back (expired, canceled, failed): start a new payment session.
+    CHECKOUT_CLOSED = "checkout_closed"
 
 
 class PaymentIntentSnapshot(BaseModel):

@@ -52,6 +52,7 @@ from domain.orders.workflow import (
     OrderWorkflowState,
     StripeEventHint,
 )
+from domain.outbox import outbox_schedule_id
 from models import Checkout
 from services.errors import ServiceError
 
@@ -235,3 +236,8 @@ async def _signal_with_start(
         result_type=result_type,
         static_summary=static_summary,
     )
+
+
+async def deliver_outbox_now(client: Client, settings: Settings) -> None:
+    """Run the outbox delivery Schedule's workflow now instead of at its next interval."""
+    await client.get_schedule_handle(outbox_schedule_id(settings.temporal_task_queue)).trigger()

@@ -14,14 +14,16 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from domain.catalog import MAX_STOCK_QUANTITY, NewLevel
+from domain.checkout import FailureCode
 from domain.ids import new_id
 from domain.orders.records import SYSTEM_ACTOR
 from models import (
+    Checkout,
     InventoryAdjustment,
     InventoryItem,
     InventoryLevel,
@@ -40,6 +42,12 @@ class InsufficientInventory(ServiceError):
 
     def __init__(self, variant_id: str, requested: int, available: int) -> None:
         super().__init__(f"Only {available} of variant {variant_id!r} available; {requested} requested")
+
+
+class ReservationClosed(ServiceError):
+    """The checkout released its stock for good: its reservation is not made again."""
+
+    code = FailureCode.CHECKOUT_CLOSED
 
 
 class LocationNotMapped(ServiceError):
@@ -132,18 +140,51 @@ async def location_for_channel(session: AsyncSession, sales_channel_id: str) -> 
     return location_id
 
 
+@dataclass(frozen=True, slots=True)
+class _Locked:
+    by_id: dict[str, InventoryLevel]
+    # The levels of the variants asked for at the location asked for, by variant.
+    by_variant: dict[str, InventoryLevel]
+
+
 async def _lock_levels(
-    session: AsyncSession, variant_ids: set[str], location_id: str
-) -> dict[str, InventoryLevel]:
-    """Lock the levels of these variants at this location, in id order; keyed by variant."""
+    session: AsyncSession,
+    variant_ids: Collection[str] = (),
+    location_id: str | None = None,
+    *,
+    also: Collection[str] = (),
+) -> _Locked:
+    """Lock the levels of these variants at this location, and the levels `also` lists, in one
+    statement in id order: the one lock order of this module, so no two changes deadlock."""
+    at_location = and_(InventoryItem.variant_id.in_(variant_ids), InventoryLevel.location_id == location_id)
     rows = await session.execute(
         select(InventoryLevel, InventoryItem.variant_id)
         .join(InventoryItem, InventoryItem.id == InventoryLevel.inventory_item_id)
-        .where(InventoryItem.variant_id.in_(variant_ids), InventoryLevel.location_id == location_id)
+        .where(
+            or_(at_location, InventoryLevel.id.in_(also))
+            if location_id is not None
+            else InventoryLevel.id.in_(also)
+        )
         .order_by(InventoryLevel.id)
         .with_for_update(of=InventoryLevel)
+        .execution_options(populate_existing=True)
     )
-    return {variant_id: level for level, variant_id in rows}
+    locked = _Locked(by_id={}, by_variant={})
+    for level, variant_id in rows:
+        locked.by_id[level.id] = level
+        if variant_id in variant_ids and level.location_id == location_id:
+            locked.by_variant[variant_id] = level
+    return locked
+
+
+async def _lock_reservations(session: AsyncSession, payment_intent_id: str) -> dict[str, Reservation]:
+    """The checkout's reservations, locked, by level (reservations before levels, always)."""
+    return {
+        r.inventory_level_id: r
+        for r in await session.scalars(
+            select(Reservation).where(Reservation.payment_intent_id == payment_intent_id).with_for_update()
+        )
+    }
 
 
 def _require(level: InventoryLevel | None, variant_id: str, extra: int) -> InventoryLevel:
@@ -167,21 +208,23 @@ async def sync_reservation(
     location_id: str,
     quantities: Mapping[str, int],
 ) -> None:
-    """Make this checkout's reservations equal `quantities` (variant -> units). Idempotent."""
-    existing = {
-        r.inventory_level_id: r
-        for r in await session.scalars(
-            select(Reservation).where(Reservation.payment_intent_id == payment_intent_id).with_for_update()
-        )
-    }
-    existing_levels = await session.scalars(
-        select(InventoryLevel)
-        .where(InventoryLevel.id.in_(existing))
-        .order_by(InventoryLevel.id)
+    """Make this checkout's reservations equal `quantities` (variant -> units). Idempotent.
+
+    Refused once the checkout released its stock: its row's lock orders this after a release
+    that came first (a cart change racing the checkout's expiry), never before it.
+    """
+    released = await session.scalar(
+        select(Checkout.reservation_released_at)
+        .where(Checkout.payment_intent_id == payment_intent_id)
         .with_for_update()
     )
-    levels_by_id = {level.id: level for level in existing_levels}
-    wanted_levels = await _lock_levels(session, set(quantities), location_id)
+    if released is not None:
+        raise ReservationClosed(
+            f"Checkout {payment_intent_id} has given its stock back; start a new payment session"
+        )
+    existing = await _lock_reservations(session, payment_intent_id)
+    locked = await _lock_levels(session, set(quantities), location_id, also=existing.keys())
+    levels_by_id, wanted_levels = locked.by_id, locked.by_variant
 
     wanted_by_level: dict[str, int] = {}
     for variant_id, quantity in sorted(quantities.items()):
@@ -212,23 +255,16 @@ async def sync_reservation(
 
 
 async def release_reservation(session: AsyncSession, payment_intent_id: str) -> int:
-    """Give back every unit this checkout holds; returns how many units were released."""
-    reservations = list(
-        await session.scalars(
-            select(Reservation).where(Reservation.payment_intent_id == payment_intent_id).with_for_update()
-        )
+    """Give back every unit this checkout holds, for good; returns how many units were released."""
+    await session.execute(
+        update(Checkout)
+        .where(Checkout.payment_intent_id == payment_intent_id, Checkout.reservation_released_at.is_(None))
+        .values(reservation_released_at=func.now())
     )
+    reservations = list((await _lock_reservations(session, payment_intent_id)).values())
     if not reservations:
         return 0
-    levels = {
-        level.id: level
-        for level in await session.scalars(
-            select(InventoryLevel)
-            .where(InventoryLevel.id.in_([r.inventory_level_id for r in reservations]))
-            .order_by(InventoryLevel.id)
-            .with_for_update()
-        )
-    }
+    levels = (await _lock_levels(session, also=[r.inventory_level_id for r in reservations])).by_id
     for reservation in reservations:
         levels[reservation.inventory_level_id].reserved_quantity -= reservation.quantity
     await session.execute(delete(Reservation).where(Reservation.payment_intent_id == payment_intent_id))
@@ -250,8 +286,16 @@ async def fulfil_from_reservation(
     level's sale is one ledger row for the order, referenced by order and level, so it is never
     written twice.
     """
+    # Every level this touches, the reserved and the sold, locked at once before either changes
+    # (the checkout's row first, as release_reservation and sync_reservation take it).
+    await session.execute(
+        select(Checkout.payment_intent_id)
+        .where(Checkout.payment_intent_id == payment_intent_id)
+        .with_for_update()
+    )
+    held = await _lock_reservations(session, payment_intent_id)
+    levels = (await _lock_levels(session, set(quantities), location_id, also=held.keys())).by_variant
     await release_reservation(session, payment_intent_id)
-    levels = await _lock_levels(session, set(quantities), location_id)
     for variant_id, quantity in sorted(quantities.items()):
         level = _require(levels.get(variant_id), variant_id, quantity)
         await change_stock(
@@ -281,7 +325,7 @@ async def restock(
     changes nothing a second time.
     """
     wanted = {variant_id: units for variant_id, units in quantities.items() if units > 0}
-    levels = await _lock_levels(session, set(wanted), location_id)
+    levels = (await _lock_levels(session, set(wanted), location_id)).by_variant
     for variant_id, units in sorted(wanted.items()):
         level = levels.get(variant_id)
         if level is None:

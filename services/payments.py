@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar
 
+import stripe
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.stripe_gateway import get_stripe_client, snapshot
+from core import stripe_gateway
 from domain.checkout import TERMINAL_STATUSES, CheckoutStatus, PaymentIntentSnapshot
 from domain.money import to_stripe_amount
 from domain.orders.records import SYSTEM_ACTOR, OrderEventType, TransactionReference
@@ -20,6 +23,8 @@ from services.catalog import unsellable_variants
 from services.errors import ServiceError
 from services.orders import record_event, record_transaction
 
+# How often payment-sessions plans again when the cart changed while Stripe answered.
+_PLAN_ROUNDS = 3
 # A PaymentIntent's amount can change only until the customer has paid it.
 _AMOUNT_EDITABLE = frozenset({"requires_payment_method", "requires_confirmation", "requires_action"})
 _OPEN = [status.value for status in CheckoutStatus if status not in TERMINAL_STATUSES]
@@ -57,16 +62,20 @@ async def latest_checkout(session: AsyncSession, cart_id: str) -> Checkout | Non
     )
 
 
-async def prepare_payment_intent(session: AsyncSession, cart_id: str) -> tuple[Checkout, str]:
-    """Create the cart's PaymentIntent, or bring the open one's amount up to date with the cart.
+@dataclass(frozen=True)
+class _PaymentPlan:
+    """What the cart needs from Stripe, read under its row lock (then released)."""
 
-    Returns the checkout and the PaymentIntent's client secret. The amount always comes from the
-    server's totals at the catalog's current prices (a price change since the cart's last change
-    applies here, and is refused once the payment is authorized). Runs in the caller's
-    transaction; the cart's row lock makes concurrent calls for one cart queue up instead of
-    creating two PaymentIntents.
-    """
-    stripe_client = get_stripe_client()
+    cart_id: str
+    version: int
+    currency_code: str
+    total: int
+    amount: int  # in Stripe's units
+    open_payment_intent_id: str | None
+    attempts: int
+
+
+async def _plan_payment(session: AsyncSession, cart_id: str) -> _PaymentPlan:
     cart = await load_cart(session, cart_id, for_update=True)
     _check_ready(cart)
     if await unsellable_variants(session, {item.variant_id for item in cart.items}):
@@ -76,48 +85,125 @@ async def prepare_payment_intent(session: AsyncSession, cart_id: str) -> tuple[C
     # The one place an open payment session picks up a price changed since the cart last did.
     await reprice(session, cart)
     totals = await cart_totals(session, cart)
-    amount = to_stripe_amount(totals.total, cart.currency_code)
-
     checkout = await open_checkout(session, cart.id)
-    if checkout is not None:
-        intent = await stripe_client.v1.payment_intents.retrieve_async(checkout.payment_intent_id)
-        if intent.amount != amount:
-            if intent.status not in _AMOUNT_EDITABLE:
-                raise CheckoutRefused(
-                    "The cart changed after its payment was authorized;"
-                    " complete the cart or cancel the payment",
-                    code="payment_already_authorized",
-                )
-            intent = await stripe_client.v1.payment_intents.update_async(
-                checkout.payment_intent_id, {"amount": amount}
-            )
-            checkout.amount = totals.total
-        return checkout, str(intent.client_secret)
-
     attempts = await session.scalar(
         select(func.count()).select_from(Checkout).where(Checkout.cart_id == cart.id)
     )
-    intent = await stripe_client.v1.payment_intents.create_async(
-        {
-            "amount": amount,
-            "currency": cart.currency_code,
-            "capture_method": "manual",
-            "metadata": {"cart_id": cart.id},
-        },
-        # Same cart, same version, same attempt: Stripe answers with the same PaymentIntent.
-        {"idempotency_key": f"{cart.id}:v{cart.version}:a{attempts}"},
-    )
-    paid = snapshot(intent)
-    checkout = Checkout(
-        payment_intent_id=paid.id,
+    return _PaymentPlan(
         cart_id=cart.id,
-        status=CheckoutStatus.RESERVING.value,
-        amount=totals.total,
+        version=cart.version,
         currency_code=cart.currency_code,
+        total=totals.total,
+        amount=to_stripe_amount(totals.total, cart.currency_code),
+        open_payment_intent_id=checkout.payment_intent_id if checkout is not None else None,
+        attempts=attempts or 0,
     )
-    session.add(checkout)
+
+
+async def _intent_for(plan: _PaymentPlan) -> stripe_gateway.PayablePaymentIntent:
+    """The plan's PaymentIntent at Stripe: the open one with its amount brought up to date, or a new one."""
+    if plan.open_payment_intent_id is None:
+        return await stripe_gateway.create_payment_intent(
+            amount=plan.amount,
+            currency=plan.currency_code,
+            cart_id=plan.cart_id,
+            # Same cart, same version, same attempt: Stripe answers with the same PaymentIntent, so
+            # concurrent calls for one cart get one.
+            idempotency_key=f"{plan.cart_id}:v{plan.version}:a{plan.attempts}",
+        )
+    intent = await stripe_gateway.retrieve_payable(plan.open_payment_intent_id)
+    if intent.payment.amount == plan.amount:
+        return intent
+    if intent.payment.status not in _AMOUNT_EDITABLE:
+        raise CheckoutRefused(
+            "The cart changed after its payment was authorized; complete the cart or cancel the payment",
+            code="payment_already_authorized",
+        )
+    return await stripe_gateway.update_payment_intent_amount(plan.open_payment_intent_id, plan.amount)
+
+
+async def _record_payment(
+    session: AsyncSession, plan: _PaymentPlan, intent: stripe_gateway.PayablePaymentIntent
+) -> Checkout | None:
+    """Write the plan (its repricing too) and Stripe's answer if the cart, planned again under its
+    row lock, is still what was planned: a compare-and-set. None: it changed, plan again."""
+    now = await _plan_payment(session, plan.cart_id)
+    # A new PaymentIntent: the open checkout is none yet, or this one (a concurrent call's, same key).
+    expected_open = (
+        {plan.open_payment_intent_id} if plan.open_payment_intent_id else {None, intent.payment.id}
+    )
+    if (now.version, now.total) != (
+        plan.version,
+        plan.total,
+    ) or now.open_payment_intent_id not in expected_open:
+        return None
+    checkout = await open_checkout(session, plan.cart_id)
+    if checkout is None:
+        checkout = _new_checkout(plan, intent)
+        session.add(checkout)
+    checkout.amount = plan.total
     await session.flush()
-    return checkout, str(intent.client_secret)
+    return checkout
+
+
+def _new_checkout(plan: _PaymentPlan, intent: stripe_gateway.PayablePaymentIntent) -> Checkout:
+    return Checkout(
+        payment_intent_id=intent.payment.id,
+        cart_id=plan.cart_id,
+        status=CheckoutStatus.RESERVING.value,
+        amount=plan.total,
+        currency_code=plan.currency_code,
+    )
+
+
+async def _track_new_payment_intent(
+    session: AsyncSession, plan: _PaymentPlan, intent: stripe_gateway.PayablePaymentIntent
+) -> bool:
+    """A new PaymentIntent the cart changed under: recorded as the cart's open checkout (it exists
+    at Stripe with the cart in its metadata; the next round brings its amount up to date), unless
+    another call's is that already. Returns whether it lost to that one."""
+    await load_cart(session, plan.cart_id, for_update=True)
+    current = await open_checkout(session, plan.cart_id)
+    if current is None:
+        session.add(_new_checkout(plan, intent))
+        await session.flush()
+        return False
+    return current.payment_intent_id != intent.payment.id
+
+
+async def prepare_payment_intent(session: AsyncSession, cart_id: str) -> tuple[Checkout, str]:
+    """Create the cart's PaymentIntent, or bring the open one's amount up to date with the cart.
+
+    Returns the checkout and the PaymentIntent's client secret. The amount always comes from the
+    server's totals at the catalog's current prices (a price change since the cart's last change
+    applies here, and is refused once the payment is authorized).
+
+    No transaction is open while Stripe answers: the cart is planned for in one short transaction
+    (rolled back: nothing is written before Stripe said yes), Stripe called outside any, and the
+    plan written in another only if the cart, planned again, is unchanged (else plan again).
+    Concurrent calls for one cart converge on one PaymentIntent: the same idempotency key, and
+    the cart's open checkout decided under its row lock.
+    """
+    for _ in range(_PLAN_ROUNDS):
+        async with session.begin() as planning:
+            plan = await _plan_payment(session, cart_id)
+            await planning.rollback()
+        intent = await _intent_for(plan)
+        async with session.begin() as writing:
+            checkout = await _record_payment(session, plan, intent)
+            if checkout is None:
+                await writing.rollback()
+        if checkout is not None:
+            return checkout, intent.client_secret
+        if plan.open_payment_intent_id is None:
+            async with session.begin():
+                superseded = await _track_new_payment_intent(session, plan, intent)
+            if superseded:
+                with suppress(stripe.StripeError):  # never confirmed: no client has its secret
+                    await stripe_gateway.cancel_payment_intent(intent.payment.id)
+    raise CheckoutRefused(
+        "The cart keeps changing while its payment is prepared; try again", code="cart_changed"
+    )
 
 
 async def record_capture(session: AsyncSession, order: Order, captured: PaymentIntentSnapshot) -> None:

@@ -247,14 +247,18 @@ def outgoing() -> Outgoing:
 
 
 class Outgoing:
-    """Records the requests instead of sending them; `fail_analytics` makes PostHog "down"."""
+    """Records the requests instead of sending them; `fail_analytics` makes PostHog "down",
+    `fail_emails` Resend."""
 
     def __init__(self) -> None:
         self.emails: list[tuple[EmailMessage, str]] = []
         self.events: list[dict[str, object]] = []
         self.fail_analytics = False
+        self.fail_emails = False
 
     async def send(self, message: EmailMessage, *, idempotency_key: str) -> str:
+        if self.fail_emails:
+            raise ConnectionError("Resend answered 503 Service Unavailable")
         self.emails.append((message, idempotency_key))
         return f"re_{len(self.emails)}"
 

@@ -86,6 +86,7 @@ def cart_error(code: str, message: str) -> APIError:
                         "cart_completed",
                         "payment_already_authorized",
                         "variant_unavailable",
+                        "cart_changed",
                     ),
                     _NO_ORDER_POSSIBLE,
                 ),
@@ -100,8 +101,7 @@ async def create_payment_session(
 ) -> PaymentSessionResponse:
     """Never hangs: without the workflow's answer within CHECKOUT_ANSWER_TIMEOUT_SECONDS, 503
     `checkout_pending`; the reservation request stays with the workflow, and a repeat answers."""
-    async with session.begin():
-        checkout, client_secret = await prepare_payment_intent(session, cart_id)
+    checkout, client_secret = await prepare_payment_intent(session, cart_id)
     bind_log_context(payment_intent_id=checkout.payment_intent_id)
     try:
         async with asyncio.timeout(settings.checkout_answer_timeout_seconds):

@@ -29,9 +29,9 @@ from api.errors import (
     temporal_unavailable,
 )
 from api.metrics import STRIPE_WEBHOOK_EVENTS
+from core import stripe_gateway
 from core.logs import bind_log_context
 from core.settings import Settings
-from core.stripe_gateway import get_stripe_client
 from domain.checkout import PaymentEvent
 from domain.orders.workflow import OrderWorkflowInput, StripeEventHint
 from models import Order
@@ -81,8 +81,7 @@ async def charged_payment_intent_of(event: stripe.Event) -> str | None:
     payment_intent_id = _id_of(data.get("payment_intent"))
     charge_id = _id_of(data.get("charge"))
     if payment_intent_id is None and charge_id is not None:
-        charge = await get_stripe_client().v1.charges.retrieve_async(charge_id)
-        payment_intent_id = _id_of(charge.to_dict().get("payment_intent"))
+        payment_intent_id = await stripe_gateway.payment_intent_of_charge(charge_id)
     return payment_intent_id
 
 
@@ -137,7 +136,7 @@ def _verified(payload: bytes, stripe_signature: str | None, settings: Settings) 
     if not stripe_signature:
         raise APIError(400, "invalid_signature", "Missing Stripe-Signature header")
     try:
-        event: stripe.Event = stripe.Webhook.construct_event(
+        event = stripe_gateway.verify_webhook(
             payload, stripe_signature, settings.stripe_webhook_secret.get_secret_value()
         )
     except stripe.SignatureVerificationError as bad:

@@ -26,6 +26,7 @@ class OrderEventType(StrEnum):
     DISPUTE_FUNDS_REINSTATED = "dispute_funds_reinstated"
     DISPUTE_CLOSED = "dispute_closed"
     EMAIL_SENT = "email_sent"
+    EMAIL_RESENT = "email_resent"  # support sent one again on purpose (the resend route)
 
 
 class TransactionReference(StrEnum):

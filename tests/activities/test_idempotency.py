@@ -43,6 +43,7 @@ from domain.checkout import (
 from domain.fulfillment import RecordShipmentInput, Shipment
 from domain.ids import new_id
 from domain.money import to_stripe_amount
+from domain.outbox import OutboxChannel
 from models import (
     Checkout,
     Fulfillment,
@@ -53,6 +54,7 @@ from models import (
     Region,
     Reservation,
 )
+from services import outbox
 from tests.activities.conftest import (
     Activities,
     Placed,
@@ -335,6 +337,31 @@ async def test_order_placed_event_twice_is_one_event(
     ]
     sent = [event for event in outgoing.events if event["distinct_id"] == placed.order.order_id]
     assert [event["event"] for event in sent] == ["order_placed"]
+
+
+@idempotency_test(NotificationActivities.deliver_due_messages)
+async def test_delivery_run_twice_sends_each_due_message_once(
+    env: ActivityEnvironment, activities: Activities, placed: Placed, outgoing: Outgoing
+) -> None:
+    """A message the checkout's own attempt left pending (PostHog was down then) goes out once,
+    however often the Schedule's step runs; a run retried after a lost report sends nothing new."""
+    order_id = placed.order.order_id
+    key = f"{order_id}:resend:confirmation:{new_id('test')}"
+    async with get_sessionmaker()() as session, session.begin():
+        await outbox.enqueue(
+            session,
+            channel=OutboxChannel.EMAIL,
+            key=key,
+            recipient="towel@example.com",
+            subject="Your order",
+            payload={"html": "<p>Hi</p>", "text": "Hi", "order_id": order_id},
+        )
+
+    for _ in range(2):
+        await env.run(activities["deliver_due_messages"])
+
+    assert (key, "sent") in await _outbox(order_id, "email")
+    assert _sent(outgoing, key) == 1
 
 
 # --- fulfillment ---------------------------------------------------------------------------------

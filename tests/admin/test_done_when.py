@@ -87,6 +87,7 @@ async def test_a_new_shop_owner_sells_a_towel_and_a_viewer_only_looks(
             "id"
         ],
         "key_id": created.json()["api_key"]["id"],
+        "kind": "confirmation",
     }
     before = (await viewer.request("GET", f"/admin/products/{product['id']}")).json()
 

@@ -37,6 +37,7 @@ ROUTE_ROLES: dict[tuple[str, str], Role] = {
     ("POST", "/admin/orders/{order_id}/returns"): S,
     ("POST", "/admin/returns/{return_id}/receive"): S,
     ("POST", "/admin/returns/{return_id}/cancel"): S,
+    ("POST", "/admin/orders/{order_id}/emails/{kind}/resend"): S,
     ("GET", "/admin/outbox"): V,
     ("GET", "/admin/products"): V,
     ("POST", "/admin/products"): A,

@@ -10,8 +10,9 @@ from temporalio.testing import WorkflowEnvironment
 from core.settings import get_settings
 from domain.checkout import CheckoutStatus, ReconcileInput
 from domain.ids import new_id
+from domain.outbox import outbox_schedule_id
 from tests.checkout.conftest import MakeVariant, Shopper, orders_of_cart, pay, workflow_outcome
-from worker import ensure_reconciler_schedule
+from worker import ensure_schedules
 from workflows.reconciler import RECONCILER_SCHEDULE_ID, StripeReconcilerWorkflow
 
 
@@ -47,16 +48,21 @@ async def test_reconciler_turns_an_unannounced_authorization_into_the_order(
 
 
 @pytest.mark.e2e
-async def test_worker_start_creates_the_reconciler_schedule_and_updates_its_interval(
+async def test_worker_start_creates_the_schedules_and_updates_their_intervals(
     temporal_env: WorkflowEnvironment, database_url: str
 ) -> None:
     settings = get_settings()
+    outbox_id = outbox_schedule_id(settings.temporal_task_queue)
     try:
-        await ensure_reconciler_schedule(temporal_env.client, settings)
-        await ensure_reconciler_schedule(
-            temporal_env.client, settings.model_copy(update={"reconciler_interval_seconds": 120})
+        await ensure_schedules(temporal_env.client, settings)
+        await ensure_schedules(
+            temporal_env.client,
+            settings.model_copy(update={"reconciler_interval_seconds": 120, "outbox_interval_seconds": 30}),
         )
         description = await temporal_env.client.get_schedule_handle(RECONCILER_SCHEDULE_ID).describe()
         assert [spec.every for spec in description.schedule.spec.intervals] == [timedelta(seconds=120)]
+        outbox = await temporal_env.client.get_schedule_handle(outbox_id).describe()
+        assert [spec.every for spec in outbox.schedule.spec.intervals] == [timedelta(seconds=30)]
     finally:
         await temporal_env.client.get_schedule_handle(RECONCILER_SCHEDULE_ID).delete()
+        await temporal_env.client.get_schedule_handle(outbox_id).delete()

@@ -91,7 +91,8 @@ async def open_workflows(
 def test_the_query_lists_running_workflows_of_our_types_on_our_queue() -> None:
     assert open_workflows_query("gracestowel", WORKFLOWS) == (
         "ExecutionStatus = 'Running' AND TaskQueue = 'gracestowel' AND WorkflowType IN "
-        "('CheckoutWorkflow', 'OrderWorkflow', 'FulfillmentWorkflow', 'StripeReconcilerWorkflow')"
+        "('CheckoutWorkflow', 'OrderWorkflow', 'FulfillmentWorkflow', 'StripeReconcilerWorkflow',"
+        " 'OutboxDeliveryWorkflow')"
     )
 
 

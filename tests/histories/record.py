@@ -12,6 +12,7 @@ change opened a new edition of a workflow type's paths: see EDITIONS):
                      after the authorization: no order, the authorization voided, stock released)
   OrderWorkflow      order_shipment, order_cancel, order_partial_refund, order_return, order_dispute
   StripeReconcilerWorkflow  reconciler (a run of the Schedule nudging an unannounced authorization)
+  OutboxDeliveryWorkflow    outbox_delivery (a run of the delivery Schedule's workflow)
 
 Each name is a test of a `*scenarios.py` file next to this one, run by pytest against the same
 stack the end-to-end tests start (PostgreSQL, the fake Stripe, the Temporal dev server, the worker,
@@ -43,7 +44,8 @@ CHECKOUT_NAMES = (
 )
 ORDER_NAMES = ("order_shipment", "order_cancel", "order_partial_refund", "order_return", "order_dispute")
 RECONCILER_NAMES = ("reconciler",)
-NAMES = CHECKOUT_NAMES + ORDER_NAMES + RECONCILER_NAMES
+OUTBOX_NAMES = ("outbox_delivery",)
+NAMES = CHECKOUT_NAMES + ORDER_NAMES + RECONCILER_NAMES + OUTBOX_NAMES
 # A change of a workflow type's commands behind `workflow.patched(ID)` opens a new edition of its
 # paths: they are recorded again as `<name>.<ID>.json` beside the files of the older editions, which
 # stay (running workflows still take those paths) and keep being replayed.

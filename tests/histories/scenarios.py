@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from core.settings import get_settings
 from devstack.fakestripe import open_dispute, resolve_dispute
 from domain.checkout import CheckoutState, CheckoutStatus, FailureCode
-from domain.ids import order_workflow_id
+from domain.ids import new_id, order_workflow_id
 from models import Region
 from tests.checkout.conftest import (
     CARD_DECLINED,
@@ -35,7 +35,8 @@ from tests.checkout.conftest import (
 from tests.conftest import Outgoing, eventually
 from tests.histories.record import history_file
 from tests.orders.conftest import Admin, admin, event_types, fake_stripe_url
-from worker import ensure_reconciler_schedule
+from worker import ensure_schedule, reconciler_schedule
+from workflows.outbox import OutboxDeliveryWorkflow
 from workflows.reconciler import RECONCILER_SCHEDULE_ID, StripeReconcilerWorkflow
 
 __all__ = ["admin", "make_variant", "regions", "shopper"]
@@ -241,7 +242,7 @@ async def test_reconciler(
     """An authorized PaymentIntent whose checkout was never told: the Schedule's run nudges it."""
     _, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
     await pay(payment_intent_id)  # no event for an authorization, no `complete`
-    await ensure_reconciler_schedule(temporal_env.client, get_settings())
+    await ensure_schedule(temporal_env.client, RECONCILER_SCHEDULE_ID, reconciler_schedule(get_settings()))
     schedule = temporal_env.client.get_schedule_handle(RECONCILER_SCHEDULE_ID)
     try:
         await schedule.trigger()
@@ -259,3 +260,18 @@ async def test_reconciler(
     assert result.nudged >= 1
     assert (await workflow_outcome(temporal_env, payment_intent_id)).status == CheckoutStatus.COMPLETED
     await _save_workflow(temporal_env, "reconciler", first.workflow_id)
+
+
+# --- OutboxDeliveryWorkflow: a run of its Schedule ------------------------------------------------
+
+
+async def test_outbox_delivery(
+    shopper: Shopper, make_variant: MakeVariant, temporal_env: WorkflowEnvironment
+) -> None:
+    """One run of the delivery Schedule's workflow (started directly, as the Schedule starts it)."""
+    await buy(shopper, await make_variant(stock=5))
+    workflow_id = new_id("outbox-delivery")
+    await temporal_env.client.execute_workflow(
+        OutboxDeliveryWorkflow.run, id=workflow_id, task_queue=get_settings().temporal_task_queue
+    )
+    await _save_workflow(temporal_env, "outbox_delivery", workflow_id)

@@ -24,6 +24,7 @@ from domain.orders.statuses import (
     RefundStatus,
     ReturnStatus,
 )
+from domain.outbox import OutboxStatus
 from tests.conftest import fresh_database
 
 CHECKS = [
@@ -37,6 +38,7 @@ CHECKS = [
     ("refunds", "ck_refunds_source_known", RefundSource),
     ("disputes", "ck_disputes_status_known", DisputeStatus),
     ("order_events", "ck_order_events_type_known", OrderEventType),
+    ("outbox_messages", "ck_outbox_messages_status_known", OutboxStatus),
 ]
 
 

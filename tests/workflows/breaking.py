@@ -21,8 +21,10 @@ with workflow.unsafe.imports_passed_through():
         ReconcileResult,
     )
     from domain.orders.workflow import ORDER_WORKFLOW, OrderWorkflowInput, OrderWorkflowState
+    from domain.outbox import DeliveryRun
     from workflows.checkout import CheckoutWorkflow
     from workflows.order import OrderWorkflow
+    from workflows.outbox import OutboxDeliveryWorkflow
     from workflows.reconciler import StripeReconcilerWorkflow
 
 PAUSE = timedelta(seconds=1)
@@ -52,9 +54,18 @@ class ReconcilerPausingFirst(StripeReconcilerWorkflow):
         return await super().run(request)
 
 
+@workflow.defn(name=OutboxDeliveryWorkflow.__name__)
+class OutboxDeliveryPausingFirst(OutboxDeliveryWorkflow):
+    @workflow.run
+    async def run(self) -> DeliveryRun:
+        await workflow.sleep(PAUSE)
+        return await super().run()
+
+
 # By the workflow type name a history's first event carries.
 BREAKING_CHANGES: dict[str, type] = {
     CHECKOUT_WORKFLOW: CheckoutPausingFirst,
     ORDER_WORKFLOW: OrderPausingFirst,
     StripeReconcilerWorkflow.__name__: ReconcilerPausingFirst,
+    OutboxDeliveryWorkflow.__name__: OutboxDeliveryPausingFirst,
 }

@@ -2,7 +2,7 @@
 
 Every `tests/histories/*.json` is replayed (a new file is picked up by itself), on the workflow
 type its first event names, which is also the one its file name starts with (`checkout_…`,
-`order_…`, `reconciler…`). A change that would break workflows already running in production
+`order_…`, `reconciler…`, `outbox_…`). A change that would break workflows already running in production
 (non-determinism) fails here. When a change is meant to alter the history, guard it with
 `workflow.patched()` (or make a new workflow type) and keep these files; record a new one next to
 them (`python -m tests.histories.record <name>`, which never overwrites a file).
@@ -24,6 +24,7 @@ from domain.orders.workflow import ORDER_WORKFLOW
 from tests.histories.record import EDITIONS, NAMES, history_file
 from tests.workflows.breaking import BREAKING_CHANGES
 from worker import WORKFLOWS
+from workflows.outbox import OutboxDeliveryWorkflow
 from workflows.reconciler import StripeReconcilerWorkflow
 
 HISTORIES = {
@@ -35,6 +36,7 @@ WORKFLOW_TYPE_BY_PREFIX = {
     "checkout": CHECKOUT_WORKFLOW,
     "order": ORDER_WORKFLOW,
     "reconciler": StripeReconcilerWorkflow.__name__,
+    "outbox": OutboxDeliveryWorkflow.__name__,
 }
 
 

@@ -10,6 +10,7 @@ from api.routes.admin import (
     checkouts,
     images,
     inventory,
+    order_emails,
     orders,
     outbox,
     products,
@@ -27,6 +28,7 @@ router = APIRouter(prefix="/admin", tags=["admin"])
 for resource in (
     checkouts,
     orders,
+    order_emails,
     returns,
     outbox,
     products,
