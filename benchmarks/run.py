@@ -31,8 +31,9 @@ from benchmarks.shopper import CheckoutRun, Shopper, VariantPool, stripe_client
 from benchmarks.stack import Stack
 from benchmarks.stats import Batch
 from benchmarks.verify import Verification, verify
-from core.settings import DEV_STRIPE_SECRET_KEY
+from core.settings import DEV_STRIPE_SECRET_KEY, Settings
 from devstack import temporal
+from worker import worker_slots
 
 WARMUP_CHECKOUTS = 2
 WARMUP_WORKFLOWS = 10
@@ -197,7 +198,8 @@ async def measure(stack: Stack, options: Options, say: Callable[[str], None], re
             raise RuntimeError(f"during {name}: {', '.join(dead)}")
 
     async with (
-        baseline_worker(client),
+        # The stack's worker runs with the default slots: the benchmark sets none.
+        baseline_worker(client, worker_slots(Settings.model_construct())),
         httpx.AsyncClient(base_url=stack.api_url, timeout=60.0, limits=limits) as http,
     ):
         region_id = await Shopper.find_region(http)
