@@ -14,7 +14,7 @@ Supervisor-only variables (not application settings):
 | `WORKER_METRICS_PORT` | `9464` | the worker's Temporal SDK metrics (a setting of the worker); `0`: off |
 | `DEVSTACK_READY_TIMEOUT` | `90` | seconds each service may take to become ready |
 | `DEVSTACK_STOP_TIMEOUT` | `10` | seconds a service may take to stop before it is killed |
-| `DEVSTACK_STRIPE_API_BASE` | localstripe's URL | where the API and the worker reach localstripe: a proxy in front of it (the benchmark's `--stripe-latency`) |
+| `DEVSTACK_STRIPE_API_BASE` | localstripe | where the API and the worker reach localstripe (a proxy) |
 
 Application settings decide what is started at all: `DATABASE_URL` set → no embedded
 Postgres; `TEMPORAL_ADDRESS` set → no Temporal dev server; `STRIPE_SECRET_KEY` set → no

@@ -22,9 +22,11 @@ async def _balance(_: web.Request) -> web.Response:
 async def proxy_url() -> AsyncIterator[str]:
     upstream_app = web.Application()
     upstream_app.router.add_get("/v1/balance", _balance)
-    async with TestServer(upstream_app) as upstream:
-        async with TestServer(FaultProxy(str(upstream.make_url(""))).app()) as proxy:
-            yield str(proxy.make_url("")).rstrip("/")
+    async with (
+        TestServer(upstream_app) as upstream,
+        TestServer(FaultProxy(str(upstream.make_url(""))).app()) as proxy,
+    ):
+        yield str(proxy.make_url("")).rstrip("/")
 
 
 async def _timed_balance(url: str) -> tuple[float, httpx.Response]:
