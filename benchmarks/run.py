@@ -51,7 +51,7 @@ WAIT_FOR_PEOPLE = ("OrderWorkflow",)
 LATE_WEBHOOK_SECONDS = 1.5
 BENCHMARK_PROCESS = "benchmark (load + baseline worker)"
 # A Stripe object's ID in a path (pi_…, ch_…): the calls are counted by kind, not by object.
-_STRIPE_ID = re.compile(r"/[a-z]+_[A-Za-z0-9]+")
+_STRIPE_ID = re.compile(r"/[a-z]{2,5}_[A-Za-z0-9]{8,}(?=/|$)")
 SUPERVISOR_PROCESS = "make dev supervisor"
 
 
@@ -66,6 +66,8 @@ class Throughput:
     # workflow had finished, over `cpu_window` seconds.
     cpu: dict[str, float | None] = field(default_factory=dict)
     cpu_window: float = 0.0
+    # The whole machine's busy CPU seconds over the same window (other tenants included).
+    machine_cpu: float | None = None
 
     @property
     def orders(self) -> int:
@@ -320,6 +322,7 @@ async def measure(stack: Stack, options: Options, say: Callable[[str], None], re
             runs = await _prepare_carts(shopper, pool, options.concurrency)
             await asyncio.sleep(0.5)  # let the setup's own requests settle
             before = _cpu_readings(stack)
+            machine_before = procfs.machine_busy_seconds()
             began = time.perf_counter()
             # Round robin over the API processes, as a load balancer would.
             checkouts = (through[i % len(through)].checkout(run) for i, run in enumerate(runs))
@@ -329,6 +332,9 @@ async def measure(stack: Stack, options: Options, say: Callable[[str], None], re
             await _quiesce(client)
             measured.cpu = _cpu_delta(before, _cpu_readings(stack))
             measured.cpu_window = time.perf_counter() - began
+            machine_after = procfs.machine_busy_seconds()
+            if machine_before is not None and machine_after is not None:
+                measured.machine_cpu = machine_after - machine_before
             results.scale_phases.append(measured)
 
         async def check() -> None:
