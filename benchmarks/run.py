@@ -178,8 +178,11 @@ async def _quiesce(client: Client) -> None:
             break
         await asyncio.sleep(0.25)
     else:
+        still = [f"{found.workflow_type} {found.id}" async for found in client.list_workflows(query, limit=5)]
         # Not TimeoutError: that is how the run's own --timeout is reported.
-        raise RuntimeError(f"workflows were still running {QUIESCE_TIMEOUT:.0f} s after the load stopped")
+        raise RuntimeError(
+            f"workflows were still running {QUIESCE_TIMEOUT:.0f} s after the load stopped: {', '.join(still)}"
+        )
     await asyncio.sleep(LATE_WEBHOOK_SECONDS)
 
 
