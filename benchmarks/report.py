@@ -462,6 +462,8 @@ def _scale_rows(found: Mapping[str, Any]) -> list[list[str]]:
 
 # Busier than this share of the machine's cores: the run is CPU-bound.
 CPU_BOUND_SHARE = 0.85
+# Other tenants using this share of the cores in a phase make the scale-out ratio unreliable.
+NOISY_TENANTS = 0.15
 
 
 def _scale_limit(found: Mapping[str, Any]) -> str:
@@ -481,15 +483,31 @@ def _scale_limit(found: Mapping[str, Any]) -> str:
     if machine is not None and machine > ours:
         said += f", and the machine as a whole {machine:.2f} (other tenants {machine - ours:.2f})"
     if max(ours, machine or 0.0) >= CPU_BOUND_SHARE * nproc:
-        return (
-            said + ": the run is CPU-bound, so more processes only share the same cores; the ratio to "
-            "(1, 1) shows what they cost or gain on this machine, not what they add on one with free "
-            "cores (the target applies with at least 4)."
+        said += (
+            ": the run is CPU-bound, so more processes only share the same cores; the ratio to (1, 1) "
+            "shows what they cost or gain on this machine, not what they add on one with free cores (the "
+            "target applies with at least 4)."
         )
-    return (
-        said + ": the cores were not all busy, so the limit is waiting: on the Temporal server's history "
-        "writes (the dev server's one SQLite file), the database or the load generator."
-    )
+    else:
+        said += (
+            ": the cores were not all busy, so the limit is waiting: on the Temporal server's history "
+            "writes (the dev server's one SQLite file), the database or the load generator."
+        )
+    tenants = [
+        (phase, phase["machine_cores_busy"] - phase["cores_busy_total"])
+        for phase in phases
+        if phase["machine_cores_busy"] is not None
+    ]
+    if any(cores >= NOISY_TENANTS * nproc for _, cores in tenants):
+        used = ", ".join(
+            f"{cores:.2f} cores during ({phase['api_processes']}, {phase['workers']})"
+            for phase, cores in tenants
+        )
+        said += (
+            f" Other tenants of the machine used {used}: the ratio between the phases moves with "
+            "them, so read it from a run on a quiet machine."
+        )
+    return said
 
 
 def render(results: Results, command: str) -> str:

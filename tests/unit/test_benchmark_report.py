@@ -117,6 +117,7 @@ def test_the_markdown_shows_the_targets_and_what_limits_the_scale_out() -> None:
     # 6 CPU seconds over 4 s are ours, the machine was busy 7.6: other tenants filled it.
     assert "our processes kept 1.50 of the 2 cores busy" in text
     assert "the machine as a whole 1.90 (other tenants 0.40): the run is CPU-bound" in text
+    assert "Other tenants of the machine used 0.40 cores during (2, 2): the ratio" in text
     assert "`POST /v1/payment_intents` 1.0" in text
     assert "0 sequential, 0 with Stripe latency, 2 concurrent on (1, 1), 0 concurrent on (2, 2)" in text
 
