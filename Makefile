@@ -3,7 +3,7 @@
 #   make dev        install (first time) and run the whole stack locally, Ctrl-C stops it
 #   make test       install (first time), then lint, format check, type check, tests
 #   make lint       ruff check, ruff format --check, mypy
-#   make bench      python -m benchmarks
+#   make bench      python -m benchmarks $(BENCH_ARGS), e.g. make bench BENCH_ARGS="--stripe-latency 300ms"
 #   make replay-check  before every deploy: replay the open workflows on Temporal (TEMPORAL_* settings) on this code
 #   make fuzz       schemathesis (every check, stateful too) against a fresh stack: python -m fuzz
 #   make clean-dev  DELETE all local dev data (.dev: Postgres, Temporal history, localstripe, logs)
@@ -47,7 +47,7 @@ test: lint
 	$(VENV)/bin/pytest
 
 bench: $(INSTALL_STAMP)
-	$(VENV_PYTHON) -m benchmarks
+	$(VENV_PYTHON) -m benchmarks $(BENCH_ARGS)
 
 replay-check: $(INSTALL_STAMP)
 	$(VENV_PYTHON) -m devstack.replay_check

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 import stripe
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -35,7 +35,7 @@ from activities.reconciler import ReconcilerActivities
 from activities.refunds import RefundActivities
 from core.analytics import AnalyticsSink, PostHogSink
 from core.email import EmailSender, ResendEmailSender
-from core.settings import Settings
+from core.settings import Settings, get_settings
 from domain.checkout import ReconcileInput
 from domain.outbox import outbox_schedule_id
 from services.outbox import RetryRule
@@ -123,14 +123,36 @@ def build_activities(
     ]
 
 
-def build_worker(client: Client, task_queue: str, activities: list[Callable[..., Any]]) -> Worker:
+class WorkerSlots(TypedDict):
+    """How many tasks of each kind one worker process runs at once (the Worker's own options)."""
+
+    max_concurrent_activities: int
+    max_concurrent_workflow_tasks: int
+    max_concurrent_local_activities: int
+
+
+def worker_slots(settings: Settings) -> WorkerSlots:
+    return WorkerSlots(
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        max_concurrent_local_activities=settings.worker_max_concurrent_local_activities,
+    )
+
+
+def build_worker(
+    client: Client,
+    task_queue: str,
+    activities: list[Callable[..., Any]],
+    settings: Settings | None = None,
+) -> Worker:
+    """The production worker; its slots come from `settings` (default: the process's settings)."""
     return Worker(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
         activities=activities,
         interceptors=[ServiceRefusals()],
-        max_concurrent_activities=100,
+        **worker_slots(settings if settings is not None else get_settings()),
     )
 
 
@@ -195,7 +217,6 @@ def sdk_runtime(settings: Settings) -> Runtime | None:
 async def main() -> None:
     from core.db import get_sessionmaker
     from core.logs import configure_logging
-    from core.settings import get_settings
     from core.stripe_gateway import get_stripe_client
     from core.temporal import connect_temporal
     from core.tracing import start_tracing, tracing_enabled
@@ -212,7 +233,7 @@ async def main() -> None:
         email_sender=email_sender_from(settings),
         analytics=analytics_from(settings),
     )
-    worker = build_worker(client, settings.temporal_task_queue, activities)
+    worker = build_worker(client, settings.temporal_task_queue, activities, settings)
     await ensure_schedules(client, settings)
     log = logging.getLogger("worker")
     if settings.worker_metrics_port is not None:

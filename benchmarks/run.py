@@ -1,20 +1,24 @@
 """One benchmark run on a stack that is up: warm up, measure, verify, collect resources.
 
 Order (the baseline brackets the checkout phases, so drift during the run shows up):
-warm-up → baseline c=1 and c=N → checkout latency (sequential) → checkout throughput
-(N concurrent) → baseline again → verification.
+warm-up → baseline c=1 and c=N → checkout latency (sequential) → with --stripe-latency, checkout
+latency again with every Stripe call delayed → checkout throughput (N concurrent) once per
+--scale entry, (1, 1) first → baseline again → verification.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import platform
+import re
 import resource
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import metadata
@@ -26,13 +30,15 @@ from temporalio.client import Client
 
 from benchmarks import procfs
 from benchmarks.baseline import baseline_worker, run_batch
-from benchmarks.options import Options
+from benchmarks.options import Options, Scale
 from benchmarks.shopper import CheckoutRun, Shopper, VariantPool, stripe_client
 from benchmarks.stack import Stack
-from benchmarks.stats import Batch
+from benchmarks.stats import Batch, ms
 from benchmarks.verify import Verification, verify
-from core.settings import DEV_STRIPE_SECRET_KEY
+from core.settings import DEV_STRIPE_SECRET_KEY, Settings
 from devstack import temporal
+from devstack.faultproxy import request_log
+from worker import worker_slots
 
 WARMUP_CHECKOUTS = 2
 WARMUP_WORKFLOWS = 10
@@ -44,7 +50,32 @@ WAIT_FOR_PEOPLE = ("OrderWorkflow",)
 # localstripe sends `payment_intent.succeeded` about 1 s after a capture: let those land too.
 LATE_WEBHOOK_SECONDS = 1.5
 BENCHMARK_PROCESS = "benchmark (load + baseline worker)"
+# A Stripe object's ID in a path (pi_…, ch_…): the calls are counted by kind, not by object.
+_STRIPE_ID = re.compile(r"/[a-z]{2,5}_[A-Za-z0-9]{8,}(?=/|$)")
 SUPERVISOR_PROCESS = "make dev supervisor"
+
+
+@dataclass
+class Throughput:
+    """One throughput phase: N concurrent checkouts on `scale` (API processes, workers)."""
+
+    scale: Scale
+    runs: list[CheckoutRun] = field(default_factory=list)
+    wall: float = 0.0
+    # CPU seconds by process kind (the API and worker rows sum their processes) until every
+    # workflow had finished, over `cpu_window` seconds.
+    cpu: dict[str, float | None] = field(default_factory=dict)
+    cpu_window: float = 0.0
+    # The whole machine's busy CPU seconds over the same window (other tenants included).
+    machine_cpu: float | None = None
+
+    @property
+    def orders(self) -> int:
+        return sum(1 for run in self.runs if run.error is None)
+
+    @property
+    def orders_per_second(self) -> float:
+        return self.orders / self.wall if self.wall > 0 else float("nan")
 
 
 @dataclass
@@ -58,16 +89,23 @@ class Results:
     baseline_c1: list[Batch] = field(default_factory=list)
     baseline_cn: list[Batch] = field(default_factory=list)
     latency_runs: list[CheckoutRun] = field(default_factory=list)
-    throughput_runs: list[CheckoutRun] = field(default_factory=list)
-    throughput_wall: float = 0.0
+    # --stripe-latency: the same sequential checkouts with every Stripe call delayed, and the
+    # Stripe requests the API and the worker made meanwhile ("GET /v1/payment_intents/{id}": count).
+    stripe_latency_runs: list[CheckoutRun] = field(default_factory=list)
+    stripe_calls: dict[str, int] = field(default_factory=dict)
+    # One per --scale entry, (1, 1) first.
+    scale_phases: list[Throughput] = field(default_factory=list)
     verification_all: Verification | None = None
     verification_throughput: Verification | None = None
     peak_rss: dict[str, int | None] = field(default_factory=dict)
-    throughput_cpu: dict[str, float | None] = field(default_factory=dict)
-    throughput_cpu_window: float = 0.0
     baseline_cn_cpu: list[dict[str, float | None]] = field(default_factory=list)
     phase_seconds: list[tuple[str, float]] = field(default_factory=list)
     total_seconds: float = 0.0
+
+    @property
+    def throughput(self) -> Throughput:
+        """The supervisor's own stack, (1, 1): what the main table compares with the baseline."""
+        return self.scale_phases[0] if self.scale_phases else Throughput(self.options.scales[0])
 
     @property
     def ok(self) -> bool:
@@ -140,15 +178,19 @@ async def _quiesce(client: Client) -> None:
             break
         await asyncio.sleep(0.25)
     else:
+        still = [f"{found.workflow_type} {found.id}" async for found in client.list_workflows(query, limit=5)]
         # Not TimeoutError: that is how the run's own --timeout is reported.
-        raise RuntimeError(f"workflows were still running {QUIESCE_TIMEOUT:.0f} s after the load stopped")
+        raise RuntimeError(
+            f"workflows were still running {QUIESCE_TIMEOUT:.0f} s after the load stopped: {', '.join(still)}"
+        )
     await asyncio.sleep(LATE_WEBHOOK_SECONDS)
 
 
 def _cpu_readings(stack: Stack) -> dict[str, float | None]:
-    readings: dict[str, float | None] = {
-        name: procfs.cpu_seconds(pid) for name, pid in stack.services.items()
-    }
+    readings: dict[str, float | None] = {}
+    for name in stack.services:  # the API and worker rows: every process of that kind
+        each = [procfs.cpu_seconds(pid) for pid in stack.pids(name)]
+        readings[name] = None if None in each else sum(value or 0.0 for value in each)
     readings["PostgreSQL"] = (
         procfs.tree_cpu_seconds(stack.postmaster_pid) if stack.postmaster_pid is not None else None
     )
@@ -164,6 +206,10 @@ def _cpu_delta(before: dict[str, float | None], after: dict[str, float | None]) 
         start = before.get(name)
         delta[name] = value - start if value is not None and start is not None else None
     return delta
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
 
 
 async def _prepare_carts(shopper: Shopper, pool: VariantPool, count: int) -> list[CheckoutRun]:
@@ -197,25 +243,35 @@ async def measure(stack: Stack, options: Options, say: Callable[[str], None], re
             raise RuntimeError(f"during {name}: {', '.join(dead)}")
 
     async with (
-        baseline_worker(client),
+        # The stack's worker runs with the default slots: the benchmark sets none.
+        baseline_worker(client, worker_slots(Settings.model_construct())),
         httpx.AsyncClient(base_url=stack.api_url, timeout=60.0, limits=limits) as http,
+        contextlib.AsyncExitStack() as replicas,
     ):
         region_id = await Shopper.find_region(http)
         shopper = Shopper(http, payments, region_id)
         pool = await VariantPool.load(stack.sessionmaker, region_id)
-        needed = WARMUP_CHECKOUTS + options.sequential + options.concurrency
+        added_apis = sum(apis - 1 for apis, _ in options.scales)
+        needed = (
+            WARMUP_CHECKOUTS * (1 + added_apis)
+            + options.sequential * (2 if options.stripe_latency else 1)
+            + options.concurrency * len(options.scales)
+        )
         if pool.units < needed:
             raise RuntimeError(f"the demo catalog has {pool.units} units in stock, this run needs {needed}")
         warmup: list[CheckoutRun] = []
 
+        async def warm_up_checkouts(through: Shopper) -> None:
+            for _ in range(WARMUP_CHECKOUTS):
+                warmup.append(await through.checkout(CheckoutRun(cart_id=await through.cart(pool.take()))))
+            failed = [run.error for run in warmup if run.error]
+            if failed:
+                raise RuntimeError(f"a warm-up checkout failed: {failed[0]}")
+
         async def warm() -> None:
             await run_batch(client, label="warmup-c1", count=WARMUP_WORKFLOWS // 2, concurrency=1)
             await run_batch(client, label="warmup-cn", count=WARMUP_WORKFLOWS, concurrency=WARMUP_WORKFLOWS)
-            for _ in range(WARMUP_CHECKOUTS):
-                warmup.append(await shopper.checkout(CheckoutRun(cart_id=await shopper.cart(pool.take()))))
-            failed = [run.error for run in warmup if run.error]
-            if failed:
-                raise RuntimeError(f"the warm-up checkout failed: {failed[0]}")
+            await warm_up_checkouts(shopper)
             await _quiesce(client)
 
         async def baseline(label: str) -> None:
@@ -231,39 +287,94 @@ async def measure(stack: Stack, options: Options, say: Callable[[str], None], re
             results.baseline_cn_cpu.append(_cpu_delta(before, _cpu_readings(stack)))
             await _quiesce(client)
 
-        async def latency() -> None:
+        async def sequential(into: list[CheckoutRun]) -> None:
             for _ in range(options.sequential):
                 run = CheckoutRun(cart_id=await shopper.cart(pool.take()))
-                results.latency_runs.append(await shopper.checkout(run))
+                into.append(await shopper.checkout(run))
             await _quiesce(client)
 
-        async def throughput() -> None:
+        async def with_stripe_latency() -> None:
+            seen_before = len(await request_log(stack.stripe_url))
+            await stack.set_stripe_latency(options.stripe_latency)
+            try:
+                await sequential(results.stripe_latency_runs)
+            finally:
+                await stack.set_stripe_latency(0)
+            made = (await request_log(stack.stripe_url))[seen_before:]
+            calls = Counter(f"{seen['method']} {_STRIPE_ID.sub('/{id}', seen['path'])}" for seen in made)
+            results.stripe_calls = dict(calls.most_common())
+
+        shoppers: dict[str, Shopper] = {stack.api_url: shopper}
+
+        async def scale_to(scale: Scale) -> list[Shopper]:
+            """The stack at `scale`, a shopper per API process; new API processes warmed up."""
+            await stack.scale_to(*scale)
+            for url in stack.api_urls:
+                if url not in shoppers:
+                    through = await replicas.enter_async_context(
+                        httpx.AsyncClient(base_url=url, timeout=60.0, limits=limits)
+                    )
+                    shoppers[url] = Shopper(through, payments, region_id)
+                    await warm_up_checkouts(shoppers[url])
+            await _quiesce(client)
+            return [shoppers[url] for url in stack.api_urls]
+
+        async def throughput(scale: Scale) -> None:
+            measured = Throughput(scale)
+            through = await scale_to(scale)
             runs = await _prepare_carts(shopper, pool, options.concurrency)
             await asyncio.sleep(0.5)  # let the setup's own requests settle
             before = _cpu_readings(stack)
+            machine_before = procfs.machine_busy_seconds()
             began = time.perf_counter()
-            results.throughput_runs = list(await asyncio.gather(*(shopper.checkout(run) for run in runs)))
-            results.throughput_wall = time.perf_counter() - began
+            # Round robin over the API processes, as a load balancer would.
+            checkouts = (through[i % len(through)].checkout(run) for i, run in enumerate(runs))
+            measured.runs = list(await asyncio.gather(*checkouts))
+            measured.wall = time.perf_counter() - began
             # CPU until the last workflow finished (email, analytics) and the late webhooks landed.
             await _quiesce(client)
-            results.throughput_cpu = _cpu_delta(before, _cpu_readings(stack))
-            results.throughput_cpu_window = time.perf_counter() - began
+            measured.cpu = _cpu_delta(before, _cpu_readings(stack))
+            measured.cpu_window = time.perf_counter() - began
+            machine_after = procfs.machine_busy_seconds()
+            if machine_before is not None and machine_after is not None:
+                measured.machine_cpu = machine_after - machine_before
+            results.scale_phases.append(measured)
 
         async def check() -> None:
             log = stack.log_dir / "localstripe.log"
-            earlier: Sequence[CheckoutRun] = [*warmup, *results.latency_runs]
+            every = [
+                *warmup,
+                *results.latency_runs,
+                *results.stripe_latency_runs,
+                *(run for measured in results.scale_phases for run in measured.runs),
+            ]
             results.verification_throughput = await verify(
-                results.throughput_runs, stack.sessionmaker, payments, log
+                results.throughput.runs, stack.sessionmaker, payments, log
             )
-            results.verification_all = await verify(
-                [*earlier, *results.throughput_runs], stack.sessionmaker, payments, log
-            )
+            results.verification_all = await verify(every, stack.sessionmaker, payments, log)
 
         try:
             await phase("warm-up (not measured)", warm())
             await phase("baseline (before)", baseline("before"))
-            await phase(f"checkout latency: {options.sequential} sequential checkouts", latency())
-            await phase(f"checkout throughput: {options.concurrency} concurrent checkouts", throughput())
+            await phase(
+                f"checkout latency: {options.sequential} sequential checkouts",
+                sequential(results.latency_runs),
+            )
+            if options.stripe_latency:
+                await phase(
+                    f"checkout latency with Stripe {ms(options.stripe_latency)} slower: "
+                    f"{options.sequential} sequential checkouts",
+                    with_stripe_latency(),
+                )
+            for scale in options.scales:
+                apis, workers = scale
+                api_processes = _count(apis, "API process", "API processes")
+                on = f"{api_processes} and {_count(workers, 'worker', 'workers')}"
+                await phase(
+                    f"checkout throughput: {options.concurrency} concurrent checkouts on {on}",
+                    throughput(scale),
+                )
+            await stack.scale_to(1, 1)
             await phase("baseline (after)", baseline("after"))
             await phase("verification", check())
         finally:

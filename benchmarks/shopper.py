@@ -6,6 +6,7 @@ the one both make, `devstack.fakestripe.pay`.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,11 @@ from services.inventory import location_for_channel
 CURRENCY = "eur"
 COUNTRY = "de"
 CARD_OK = "4242424242424242"
+# A 503 `checkout_pending` (the workflow did not answer within CHECKOUT_ANSWER_TIMEOUT_SECONDS)
+# means "ask again": the request stays with the workflow (README "When a checkout cannot answer").
+# The shopper does, after Retry-After, at most this many times; the wait counts in its timings.
+PENDING_RETRIES = 5
+PENDING = "checkout_pending"
 
 
 class CheckoutFailed(Exception):
@@ -36,6 +42,15 @@ def _expect(response: httpx.Response, stage: str) -> dict[str, Any]:
         raise CheckoutFailed(stage, f"HTTP {response.status_code} {response.text[:300]}")
     body: dict[str, Any] = response.json()
     return body
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    return str(error.get("code")) if isinstance(error, dict) else None
 
 
 @dataclass
@@ -100,6 +115,8 @@ class CheckoutRun:
     complete_seconds: float | None = None
     total_seconds: float | None = None
     error: str | None = None
+    # Answers 503 checkout_pending that were asked again.
+    pending_retries: int = 0
 
 
 class Shopper:
@@ -160,8 +177,18 @@ class Shopper:
         )
         return cart_id
 
-    async def payment_session(self, cart_id: str) -> str:
-        body = _expect(await self.http.post(f"/store/carts/{cart_id}/payment-sessions"), "payment session")
+    async def _ask(self, run: CheckoutRun, path: str, stage: str) -> dict[str, Any]:
+        """POST `path`, asking again after a 503 checkout_pending as the API's contract says."""
+        for _ in range(PENDING_RETRIES):
+            response = await self.http.post(path)
+            if response.status_code != 503 or _error_code(response) != PENDING:
+                return _expect(response, stage)
+            run.pending_retries += 1
+            await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+        return _expect(await self.http.post(path), stage)
+
+    async def payment_session(self, run: CheckoutRun) -> str:
+        body = await self._ask(run, f"/store/carts/{run.cart_id}/payment-sessions", "payment session")
         return str(body["payment_session"]["payment_intent_id"])
 
     async def pay(self, payment_intent_id: str) -> None:
@@ -170,8 +197,8 @@ class Shopper:
         if intent.status != "requires_capture":
             raise CheckoutFailed("pay", f"PaymentIntent {payment_intent_id} is {intent.status} after confirm")
 
-    async def complete(self, cart_id: str) -> dict[str, Any]:
-        body = _expect(await self.http.post(f"/store/carts/{cart_id}/complete"), "complete")
+    async def complete(self, run: CheckoutRun) -> dict[str, Any]:
+        body = await self._ask(run, f"/store/carts/{run.cart_id}/complete", "complete")
         order: dict[str, Any] = body["order"]
         return order
 
@@ -179,13 +206,13 @@ class Shopper:
         """Payment session → pay → complete for a prepared cart, each step timed; errors are recorded."""
         began = time.perf_counter()
         try:
-            run.payment_intent_id = await self.payment_session(run.cart_id)
+            run.payment_intent_id = await self.payment_session(run)
             paid_from = time.perf_counter()
             run.session_seconds = paid_from - began
             await self.pay(run.payment_intent_id)
             completing = time.perf_counter()
             run.pay_seconds = completing - paid_from
-            order = await self.complete(run.cart_id)
+            order = await self.complete(run)
             done = time.perf_counter()
             run.complete_seconds = done - completing
             run.total_seconds = done - began

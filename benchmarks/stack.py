@@ -12,13 +12,23 @@ Differences from a developer's `make dev`, all through the supervisor's own sett
   in the project root) are put back to their
   defaults; a `.env` with an outside service's key stops the run before anything starts. So only
   loopback services are used: localstripe, no email, no analytics.
+
+Beside the supervisor's services, the benchmark may run (in the same temp dir, with the children's
+own environment, devstack.config.child_environment):
+* with `stripe_proxy`, devstack/faultproxy.py in front of localstripe, which the API, the worker and
+  the load generator's card payments go through (DEVSTACK_STRIPE_API_BASE): `set_stripe_latency`
+  makes every Stripe call as slow as the real Stripe;
+* more API processes and workers (`scale_to`), on the one Temporal server and database, as replicas
+  behind a load balancer would run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
+import math
 import os
 import re
 import signal
@@ -41,10 +51,13 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from benchmarks import procfs
 from core.db import normalize_database_url
 from core.settings import Settings
-from devstack.config import DATABASE_NAME, HOST, DevConfig, load_config, settings_view
+from devstack import temporal
+from devstack.config import DATABASE_NAME, HOST, DevConfig, child_environment, load_config, settings_view
+from devstack.faultproxy import set_latency
 from devstack.postgres import libpq_url
 from devstack.process import ManagedProcess
-from devstack.readiness import ServiceFailed, wait_until_ready
+from devstack.readiness import Check, ServiceFailed, http_check, tcp_check, wait_until_ready
+from devstack.supervisor import api_command
 
 logger = logging.getLogger("benchmarks")
 
@@ -57,7 +70,13 @@ STOP_TIMEOUT = 90.0
 # Printed by the supervisor once every service is ready (devstack.supervisor._print_summary).
 _UP = re.compile(r"dev stack is up in [\d.]+ s \(waited for (.*)\)")
 # Read by the supervisor only (devstack/config.py); the application settings come from Settings.
-_SUPERVISOR_VARIABLES = {"DEV_DIR", "DEVSTACK_READY_TIMEOUT", "DEVSTACK_STOP_TIMEOUT", "TEST_DATABASE_URL"}
+_SUPERVISOR_VARIABLES = {
+    "DEV_DIR",
+    "DEVSTACK_READY_TIMEOUT",
+    "DEVSTACK_STOP_TIMEOUT",
+    "DEVSTACK_STRIPE_API_BASE",
+    "TEST_DATABASE_URL",
+}
 # Empty tells the supervisor to start the service itself (it then gives its children the address).
 _LOCAL_WHEN_EMPTY = {"DATABASE_URL", "TEMPORAL_ADDRESS"}
 # The supervisor gives its children these whatever `.env` says (devstack.config.child_environment).
@@ -69,6 +88,12 @@ _SERVICES: dict[str, Callable[[list[str]], bool]] = {
     "API": lambda argv: "api.main:create_app" in argv,
     "worker": lambda argv: bool(argv) and argv[-1].endswith("worker.py"),
 }
+# The processes `scale_to` adds run like the supervisor's: the API under uvicorn, `python worker.py`.
+SCALED = ("API", "worker")
+STRIPE_PROXY = "Stripe latency proxy"
+# An added process gets as long to be ready as the supervisor gives its own, and to stop.
+PROCESS_READY_TIMEOUT = 90.0
+PROCESS_STOP_GRACE = 10.0
 
 
 # The per-address rate limits off (api/request_limits.py): a load generator is one address.
@@ -106,6 +131,14 @@ def _dotenv_put_back(env: dict[str, str]) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Replica:
+    """A process `scale_to` added; `url` is where an API process answers."""
+
+    process: ManagedProcess
+    url: str = ""
+
+
 def _throwaway_url(server_url: str, name: str) -> str:
     return make_url(libpq_url(server_url)).set(database=name).render_as_string(hide_password=False)
 
@@ -124,6 +157,8 @@ class Stack:
     # Application settings for the supervisor and its children (e.g. the rate limits a load
     # from one address needs), on top of the defaults.
     settings: dict[str, str] = field(default_factory=dict)
+    # devstack/faultproxy.py between localstripe and everything that calls it.
+    stripe_proxy: bool = False
     config: DevConfig | None = None
     database_url: str = ""
     database_source: str = ""
@@ -133,6 +168,10 @@ class Stack:
     up_seconds: float = 0.0
     timings: list[tuple[str, float]] = field(default_factory=list)
     supervisor: ManagedProcess | None = None
+    # What `scale_to` started beyond the supervisor's one API and one worker, by kind.
+    added: dict[str, list[Replica]] = field(default_factory=lambda: {kind: [] for kind in SCALED})
+    proxy: ManagedProcess | None = None
+    _env: dict[str, str] = field(default_factory=dict)
     _throwaway: tuple[str, str] | None = None
     _engine: AsyncEngine | None = None
     _client: Client | None = None
@@ -151,6 +190,22 @@ class Stack:
     @property
     def localstripe_url(self) -> str:
         return self.cfg.localstripe_url
+
+    @property
+    def stripe_url(self) -> str:
+        """Where Stripe calls go: the latency proxy when there is one."""
+        return self.cfg.children_stripe_url
+
+    @property
+    def api_urls(self) -> list[str]:
+        """Every API process, the supervisor's first."""
+        return [self.api_url, *(replica.url for replica in self.added["API"])]
+
+    def pids(self, kind: str) -> list[int]:
+        """The supervisor's process of that kind (`services`) and those `scale_to` added."""
+        added = self.added.get(kind, [])
+        extra = [replica.process.pid for replica in added if replica.process.pid is not None]
+        return [self.services[kind], *extra]
 
     @property
     def log_dir(self) -> Path:
@@ -176,11 +231,11 @@ class Stack:
         """`python -m devstack` until it says the stack is up; raises ServiceFailed when it does not."""
         dropped = {name.upper() for name in Settings.model_fields} | _SUPERVISOR_VARIABLES
         env = {key: value for key, value in os.environ.items() if key.upper() not in dropped}
-        api, temporal, ui, http, metrics, stripe = free_ports(6)
+        api, temporal_port, ui, http, metrics, stripe, proxy = free_ports(7)
         env |= {
             "DEV_DIR": str(self.work_dir),
             "API_PORT": str(api),
-            "TEMPORAL_PORT": str(temporal),
+            "TEMPORAL_PORT": str(temporal_port),
             "TEMPORAL_UI_PORT": str(ui),
             "TEMPORAL_HTTP_PORT": str(http),
             "TEMPORAL_METRICS_PORT": str(metrics),
@@ -190,10 +245,15 @@ class Stack:
             "WORKER_METRICS_PORT": "0",
             "PYTHONUNBUFFERED": "1",
         }
+        if self.stripe_proxy:
+            env["DEVSTACK_STRIPE_API_BASE"] = f"http://{HOST}:{proxy}"
         env |= self.settings
         _dotenv_put_back(env)
         await self._throwaway_database(env)
         self.config = cfg = load_config(env, ROOT)  # what the supervisor will read
+        self._env = env
+        if self.stripe_proxy:
+            await self._start_stripe_proxy(proxy)
 
         self.supervisor = supervisor = ManagedProcess(
             SUPERVISOR,
@@ -223,6 +283,73 @@ class Stack:
             interval=0.25,
         )
         self._find_services()
+
+    async def _start_stripe_proxy(self, port: int) -> None:
+        argv = [sys.executable, "-m", "devstack.faultproxy", "--upstream", self.localstripe_url]
+        self.proxy = ManagedProcess(
+            STRIPE_PROXY,
+            "stripe-proxy",
+            [*argv, "--host", HOST, "--port", str(port)],
+            env=self._env,
+            cwd=ROOT,
+            log_dir=self.log_dir,
+        )
+        await self._start(self.proxy, tcp_check(HOST, port), f"listening on port {port}")
+
+    async def set_stripe_latency(self, seconds: float) -> None:
+        if self.proxy is None:
+            raise RuntimeError("the stack runs without the Stripe latency proxy")
+        await set_latency(self.stripe_url, seconds)
+
+    async def _start(self, process: ManagedProcess, ready: Check, what: str) -> None:
+        process.start()
+        try:
+            await wait_until_ready(
+                process.name,
+                ready,
+                within=PROCESS_READY_TIMEOUT,
+                stop=asyncio.Event(),
+                process=process,
+                what=what,
+            )
+        except BaseException:
+            await process.stop(PROCESS_STOP_GRACE)
+            raise
+
+    async def scale_to(self, apis: int, workers: int) -> None:
+        """Start or stop added processes until `apis` API processes and `workers` workers run."""
+        for kind, wanted in (("API", apis), ("worker", workers)):
+            added = self.added[kind]
+            while len(added) > wanted - 1:
+                await added.pop().process.stop(PROCESS_STOP_GRACE)
+            while len(added) < wanted - 1:
+                added.append(await self._add(kind, len(added) + 2))
+
+    async def _add(self, kind: str, number: int) -> Replica:
+        cfg = dataclasses.replace(self.cfg, api_port=free_ports(1)[0])
+        env = child_environment(cfg, self.database_url, self._env)
+        if kind == "API":
+            process = ManagedProcess(
+                f"API {number}", f"api-{number}", api_command(cfg), env=env, cwd=ROOT, log_dir=self.log_dir
+            )
+            await self._start(process, http_check(f"{cfg.api_url}/health"), f"healthy at {cfg.api_url}")
+            return Replica(process, cfg.api_url)
+        process = ManagedProcess(
+            f"worker {number}",
+            f"worker-{number}",
+            [sys.executable, "worker.py"],
+            env=env,
+            cwd=ROOT,
+            log_dir=self.log_dir,
+        )
+        client = await self.temporal_client()
+
+        async def polling() -> bool:
+            # Its own polls only (no `since`): the supervisor's worker polls all the time.
+            return await temporal.worker_polling(client, cfg.task_queue, process.pid, math.inf)
+
+        await self._start(process, polling, f"polling task queue {cfg.task_queue!r}")
+        return Replica(process)
 
     async def _throwaway_database(self, env: dict[str, str]) -> None:
         variable = next(
@@ -269,6 +396,7 @@ class Stack:
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
+        await self.scale_to(1, 1)
         supervisor = self.supervisor  # kept until it has exited: the watchdog may need to kill it
         if supervisor is not None and supervisor.pid is not None:
             if supervisor.running():
@@ -289,6 +417,9 @@ class Stack:
                 self.say(f"WARNING: the dev stack {supervisor.describe_exit()} (see {supervisor.log_path})")
             self.say(f"stack stopped in {time.monotonic() - began:.1f} s")
         self.supervisor = None
+        if self.proxy is not None:
+            await self.proxy.stop(PROCESS_STOP_GRACE)
+            self.proxy = None
         if self._throwaway is not None:
             server_url, name = self._throwaway
             self._throwaway = None
@@ -302,6 +433,7 @@ class Stack:
         PostgreSQL's immediate shutdown to the embedded postmaster."""
         supervisor = self.supervisor
         groups = list(self.services.values())
+        groups += [process.pid for process in self._own_processes() if process.pid is not None]
         if supervisor is not None and supervisor.pid is not None:
             groups += [supervisor.pid, *procfs.descendants(supervisor.pid)]
         for group in groups:
@@ -312,9 +444,19 @@ class Stack:
             with contextlib.suppress(OSError):
                 os.kill(info.pid, signal.SIGQUIT)
 
+    def _own_processes(self) -> list[ManagedProcess]:
+        """What the benchmark started beside the supervisor."""
+        added = [replica.process for kind in SCALED for replica in self.added[kind]]
+        return [*added, *([self.proxy] if self.proxy else [])]
+
     # ------------------------------------------------------------------ health while running
     def dead_services(self) -> list[str]:
         dead = [f"{name} exited" for name, pid in self.services.items() if not procfs.alive(pid)]
+        dead += [
+            f"{process.name} {process.describe_exit()}"
+            for process in self._own_processes()
+            if not process.running()
+        ]
         if self.supervisor is not None and not self.supervisor.running():
             dead.append(f"the dev stack {self.supervisor.describe_exit()}:\n{self.supervisor.log_tail()}")
         return dead

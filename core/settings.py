@@ -25,6 +25,12 @@ class Settings(BaseSettings):
         default="",
         description="SQLAlchemy URL (postgresql+psycopg://...). Empty in dev: the embedded server is used.",
     )
+    # Per process: every API replica and every worker holds up to size + overflow connections,
+    # which PostgreSQL's max_connections (100 by default) must cover.
+    database_pool_size: int = Field(default=10, ge=1, description="Connections each process keeps open.")
+    database_max_overflow: int = Field(
+        default=20, ge=0, description="Connections a process may open beyond the pool under load."
+    )
 
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
@@ -32,6 +38,11 @@ class Settings(BaseSettings):
     temporal_ui_url: str = Field(default="http://127.0.0.1:8233", description="Linked from the admin API.")
     temporal_api_key: SecretStr | None = None
     temporal_tls: bool = False
+    # The worker's slots: how many tasks of each kind one worker process runs at once (the SDK's
+    # defaults). A replica beyond what the machine's cores serve only queues tasks in memory.
+    worker_max_concurrent_activities: int = Field(default=100, ge=1)
+    worker_max_concurrent_workflow_tasks: int = Field(default=100, ge=2)
+    worker_max_concurrent_local_activities: int = Field(default=100, ge=1)
 
     stripe_secret_key: SecretStr = SecretStr(DEV_STRIPE_SECRET_KEY)
     stripe_api_base: str | None = Field(

@@ -14,6 +14,7 @@ Supervisor-only variables (not application settings):
 | `WORKER_METRICS_PORT` | `9464` | the worker's Temporal SDK metrics (a setting of the worker); `0`: off |
 | `DEVSTACK_READY_TIMEOUT` | `90` | seconds each service may take to become ready |
 | `DEVSTACK_STOP_TIMEOUT` | `10` | seconds a service may take to stop before it is killed |
+| `DEVSTACK_STRIPE_API_BASE` | localstripe | where the API and the worker reach localstripe (a proxy) |
 
 Application settings decide what is started at all: `DATABASE_URL` set → no embedded
 Postgres; `TEMPORAL_ADDRESS` set → no Temporal dev server; `STRIPE_SECRET_KEY` set → no
@@ -69,6 +70,8 @@ class DevConfig:
     stop_timeout: float
     media_dir_is_set: bool
     host: str = HOST
+    # A proxy in front of localstripe that the API and the worker go through; None: localstripe itself.
+    stripe_proxy_url: str | None = None
 
     @property
     def log_dir(self) -> Path:
@@ -97,6 +100,11 @@ class DevConfig:
     @property
     def localstripe_url(self) -> str:
         return f"http://{self.host}:{self.localstripe_port}"
+
+    @property
+    def children_stripe_url(self) -> str:
+        """STRIPE_API_BASE of the API and the worker."""
+        return self.stripe_proxy_url or self.localstripe_url
 
     @property
     def temporal_address(self) -> str:
@@ -222,6 +230,7 @@ def load_config(environ: Mapping[str, str] | None = None, root: Path = ROOT) -> 
         ready_timeout=_seconds(env, "DEVSTACK_READY_TIMEOUT", 90.0),
         stop_timeout=_seconds(env, "DEVSTACK_STOP_TIMEOUT", 10.0),
         media_dir_is_set=setting("LOCAL_MEDIA_DIR") is not None,
+        stripe_proxy_url=setting("DEVSTACK_STRIPE_API_BASE"),
     )
     ports = config.required_ports()
     seen: dict[int, str] = {}
@@ -245,7 +254,7 @@ def child_environment(config: DevConfig, database_url: str, base: Mapping[str, s
     env["WORKER_METRICS_HOST"] = config.host
     env["WORKER_METRICS_PORT"] = str(config.worker_metrics_port or 0)
     if not config.external_stripe:
-        env["STRIPE_API_BASE"] = config.localstripe_url
+        env["STRIPE_API_BASE"] = config.children_stripe_url
     if not config.media_dir_is_set:
         env["LOCAL_MEDIA_DIR"] = str(config.dev_dir / "media")
     env["PYTHONUNBUFFERED"] = "1"

@@ -1,10 +1,11 @@
 """A fault proxy for the fake Stripe: it forwards every request to the upstream and answers with
 the upstream's response, unless a fault set at run time matches the request.
 
-    python -m devstack.faultproxy --upstream http://127.0.0.1:8420 --port 8421
+    python -m devstack.faultproxy --upstream http://127.0.0.1:8420 --port 8421 [--latency 0.3]
 
 Point `STRIPE_API_BASE` at it and Stripe can be made to fail the ways a network and a provider
-fail, per path, while the stack runs. Controls (under `/_faults`, never forwarded):
+fail, per path, while the stack runs, or answer as slowly as the real one (the benchmark's
+`--stripe-latency`). Controls (under `/_faults`, never forwarded):
 
 * `POST /_faults` `{path, fault, method?, times?, when?, seconds?}`: the next `times` (default 1)
   requests whose path matches the glob `path` (`*` matches any text, e.g.
@@ -16,6 +17,8 @@ fail, per path, while the stack runs. Controls (under `/_faults`, never forwarde
   `when` is `before` (default: the upstream never sees the request) or `after` (the upstream
   did the work and its answer is lost: what an Idempotency-Key is for).
 * `GET /_faults`: the faults still pending (with the `times` left); `DELETE /_faults`: forget them.
+* `PUT /_faults/latency` `{seconds}`: from now on every forwarded request waits `seconds` before
+  it reaches the upstream (one round trip to a distant Stripe); `GET /_faults/latency` reads it.
 * `GET /_faults/log?path=<glob>`: every request seen, oldest first: `method`, `path`,
   `idempotency_key`, `fault`, `when`, `status` (the upstream's answer, null while in flight or
   when it was never forwarded) and `replayed` (the upstream answered `Idempotent-Replayed: true`).
@@ -41,6 +44,7 @@ When = Literal["before", "after"]
 FAULTS: tuple[Fault, ...] = ("error", "hang", "reset")
 WHENS: tuple[When, ...] = ("before", "after")
 MAX_HANG_SECONDS = 120.0
+MAX_LATENCY_SECONDS = 10.0
 
 # Hop-by-hop headers (RFC 9110 §7.6.1) and those the proxy recomputes for the body it sends.
 _NOT_FORWARDED = frozenset(
@@ -86,8 +90,9 @@ class Seen:
 
 
 class FaultProxy:
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, latency: float = 0.0) -> None:
         self.upstream = upstream.rstrip("/")
+        self.latency = _latency(latency)
         self.pending: list[PendingFault] = []
         self.seen: list[Seen] = []
         self._session: ClientSession | None = None
@@ -98,6 +103,8 @@ class FaultProxy:
         app.router.add_get("/_faults", self.list_faults)
         app.router.add_delete("/_faults", self.clear_faults)
         app.router.add_get("/_faults/log", self.log)
+        app.router.add_get("/_faults/latency", self.get_latency)
+        app.router.add_put("/_faults/latency", self.put_latency)
         app.router.add_route("*", "/{tail:.*}", self.handle)
         app.on_startup.append(self._open)
         app.on_cleanup.append(self._close)
@@ -133,6 +140,8 @@ class FaultProxy:
         if fault is not None and fault.when == "before":
             return await self._fail(request, fault)
         body = await request.read()
+        if self.latency:
+            await asyncio.sleep(self.latency)
         # Shielded: a client that gives up (its timeout) must not stop the exchange with the
         # upstream half-way, nor keep its answer out of the log.
         response = await asyncio.shield(self._forward(request, body, seen))
@@ -184,6 +193,19 @@ class FaultProxy:
         self.pending.clear()
         return web.json_response({"faults": []})
 
+    async def get_latency(self, _: web.Request) -> web.Response:
+        return web.json_response({"seconds": self.latency})
+
+    async def put_latency(self, request: web.Request) -> web.Response:
+        try:
+            params = await request.json()
+            self.latency = _latency(float(params["seconds"]))
+        except (ValueError, TypeError, KeyError) as bad:
+            return web.json_response(
+                {"error": {"type": "invalid_request_error", "message": f"seconds: {bad}"}}, status=400
+            )
+        return web.json_response({"seconds": self.latency})
+
     async def log(self, request: web.Request) -> web.Response:
         pattern = request.query.get("path", "*")
         entries = [asdict(seen) for seen in self.seen if fnmatch.fnmatchcase(seen.path, pattern)]
@@ -196,6 +218,12 @@ def _drop_connection(request: web.Request) -> web.StreamResponse:
         request.transport.abort()
     # Never written: the transport is gone.
     return web.Response(status=500)
+
+
+def _latency(seconds: float) -> float:
+    if not 0 <= seconds <= MAX_LATENCY_SECONDS:
+        raise ValueError(f"a latency needs 0 <= seconds <= {MAX_LATENCY_SECONDS:g}")
+    return seconds
 
 
 def _parse_fault(params: Any) -> PendingFault:
@@ -225,11 +253,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--upstream", required=True, help="e.g. http://127.0.0.1:8420")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8421)
-    args = parser.parse_args(argv)
-    print(f"fault proxy on http://{args.host}:{args.port} → {args.upstream}", file=sys.stderr, flush=True)
-    web.run_app(
-        FaultProxy(args.upstream).app(), host=args.host, port=args.port, print=None, shutdown_timeout=1.0
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds every forwarded request waits (default 0)"
     )
+    args = parser.parse_args(argv)
+    proxy = FaultProxy(args.upstream, args.latency)
+    print(
+        f"fault proxy on http://{args.host}:{args.port} → {args.upstream}, latency {proxy.latency:g} s",
+        file=sys.stderr,
+        flush=True,
+    )
+    web.run_app(proxy.app(), host=args.host, port=args.port, print=None, shutdown_timeout=1.0)
 
 
 # --- what tests call -----------------------------------------------------------------------------
@@ -267,6 +301,12 @@ async def pending_faults(base_url: str) -> list[dict[str, Any]]:
 async def clear_faults(base_url: str) -> None:
     async with httpx.AsyncClient(base_url=base_url, timeout=5.0) as client:
         (await client.delete("/_faults")).raise_for_status()
+
+
+async def set_latency(base_url: str, seconds: float) -> None:
+    """Every request forwarded from now on waits `seconds` first."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=5.0) as client:
+        (await client.put("/_faults/latency", json={"seconds": seconds})).raise_for_status()
 
 
 async def request_log(base_url: str, path: str = "*") -> list[dict[str, Any]]:

@@ -68,16 +68,85 @@ def test_postgres_is_16_with_a_volume_and_a_healthcheck(services: dict[str, dict
     assert "pg_isready" in _command_string(postgres["healthcheck"]["test"])
 
 
+def _tag(service: dict[str, Any]) -> str:
+    return str(service["image"]).rpartition(":")[2]
+
+
+def _default(value: str) -> str:
+    """The default of a `${NAME:-default}` value (a plain value is its own default)."""
+    found = re.fullmatch(r"\$\{\w+:-([^}]*)\}", value)
+    return found.group(1) if found else value
+
+
 def test_temporal_runs_on_that_postgres_and_its_ui_on_8233(services: dict[str, dict[str, Any]]) -> None:
     temporal = services["temporal"]
-    assert temporal["image"].split(":")[0] in {"temporalio/auto-setup", "temporalio/server"}
+    # auto-setup is deprecated and no longer built: the plain server, its schema set up beforehand.
+    assert temporal["image"].split(":")[0] == "temporalio/server"
     env = _environment(temporal)
     assert env["POSTGRES_SEEDS"] == "postgres"
-    assert "postgres" in _depends_on(temporal)
+    assert (env["DBNAME"], env["VISIBILITY_DBNAME"]) == ("temporal", "temporal_visibility")
+    assert temporal["depends_on"]["temporal-schema"]["condition"] == "service_completed_successfully"
     ui = services["temporal-ui"]
     assert ui["image"].startswith("temporalio/ui")
     assert _environment(ui)["TEMPORAL_ADDRESS"] == "temporal:7233"
     assert "8233:8080" in ui["ports"]
+
+
+def test_admin_tools_set_up_temporals_schemas_then_its_namespace(services: dict[str, dict[str, Any]]) -> None:
+    schema = services["temporal-schema"]
+    assert schema["image"].split(":")[0] == "temporalio/admin-tools"
+    assert "postgres" in _depends_on(schema)
+    script = _command_string(schema["command"])
+    for database, directory in (("temporal", "temporal"), ("temporal_visibility", "visibility")):
+        assert f"{database}:{directory}" in script
+    for step in ("create", "setup-schema -v 0.0", "update-schema -d"):
+        assert f"$$tool {step}" in script
+    assert "/etc/temporal/schema/postgresql/v12/" in script
+    namespace = services["temporal-namespace"]
+    assert namespace["depends_on"]["temporal"]["condition"] == "service_healthy"
+    assert "temporal operator namespace create --namespace default" in _command_string(namespace["command"])
+    # The search attributes live in the namespace: registered once it exists.
+    setup = services["temporal-setup"]
+    assert setup["depends_on"]["temporal-namespace"]["condition"] == "service_completed_successfully"
+
+
+def test_temporal_images_are_pinned_and_admin_tools_match_the_server(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    for name in ("temporal", "temporal-schema", "temporal-namespace", "temporal-ui"):
+        assert re.fullmatch(r"\d+\.\d+\.\d+", _tag(services[name])), f"{name} must pin an exact version"
+    # The schema directories admin-tools applies are those of its own server version.
+    assert _tag(services["temporal-schema"]) == _tag(services["temporal"])
+    assert _tag(services["temporal-namespace"]) == _tag(services["temporal"])
+
+
+def test_task_queue_partitions_are_set_in_temporals_dynamic_config(compose: dict[str, Any]) -> None:
+    temporal = compose["services"]["temporal"]
+    (mounted,) = temporal["configs"]
+    assert _environment(temporal)["DYNAMIC_CONFIG_FILE_PATH"] == mounted["target"]
+    dynamic = yaml.safe_load(compose["configs"][mounted["source"]]["content"])
+    reads = dynamic["matching.numTaskqueueReadPartitions"][0]["value"]
+    writes = dynamic["matching.numTaskqueueWritePartitions"][0]["value"]
+    assert reads == writes >= 1
+
+
+def test_api_and_worker_run_replicas_within_postgres_connections(services: dict[str, dict[str, Any]]) -> None:
+    api, worker = services["api"], services["worker"]
+    replicas = {name: services[name]["deploy"]["replicas"] for name in ("api", "worker")}
+    assert replicas["api"] >= 2 and replicas["worker"] >= 2
+    # One host port per API replica.
+    (published,) = api["ports"]
+    first, _, last = str(published).rpartition(":")[0].partition("-")
+    assert int(last) - int(first) + 1 == replicas["api"]
+    for name, service in (("api", api), ("worker", worker)):
+        env = _environment(service)
+        per_process = int(_default(env["DATABASE_POOL_SIZE"])) + int(_default(env["DATABASE_MAX_OVERFLOW"]))
+        replicas[name] *= per_process
+    # PostgreSQL's default max_connections is 100; Temporal's own pools take about 30.
+    assert sum(replicas.values()) + 30 <= 100
+    worker_env = _environment(worker)
+    for slots in ("ACTIVITIES", "WORKFLOW_TASKS", "LOCAL_ACTIVITIES"):
+        assert int(_default(worker_env[f"WORKER_MAX_CONCURRENT_{slots}"])) >= 2
 
 
 @pytest.mark.parametrize("name", ["api", "worker"])
@@ -118,7 +187,8 @@ def test_every_variable_the_services_get_is_a_setting(services: dict[str, dict[s
 
 
 def test_api_port_8000_is_published(services: dict[str, dict[str, Any]]) -> None:
-    assert any(str(port).endswith("8000:8000") for port in services["api"]["ports"])
+    ports = [str(port) for port in services["api"]["ports"]]
+    assert any(port.startswith("8000") and port.endswith(":8000") for port in ports)
     assert "ports" not in services["worker"]
 
 

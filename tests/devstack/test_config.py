@@ -135,3 +135,13 @@ def test_temporal_command_registers_every_search_attribute_the_workflows_use(tmp
     registered = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--search-attribute"]
     assert registered == [f"{name}={kind}" for name, kind in SEARCH_ATTRIBUTES.items()]
     assert "CheckoutStatus=Keyword" in registered
+
+
+def test_children_can_reach_localstripe_through_a_proxy(tmp_path: Path) -> None:
+    config = load_config(
+        {"LOCALSTRIPE_PORT": "18420", "DEVSTACK_STRIPE_API_BASE": "http://127.0.0.1:18421"}, root=tmp_path
+    )
+    env = child_environment(config, "postgresql://x/y", {})
+    assert env["STRIPE_API_BASE"] == "http://127.0.0.1:18421"
+    # The supervisor itself still talks to localstripe (the webhook registration).
+    assert config.localstripe_url == "http://127.0.0.1:18420"
