@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from temporalio.testing import WorkflowEnvironment
 
 from core.db import engine_for
@@ -26,7 +28,8 @@ async def test_the_worker_runs_as_many_tasks_at_once_as_the_settings_say(
         worker_max_concurrent_workflow_tasks=5,
         worker_max_concurrent_local_activities=3,
     )
-    config = build_worker(temporal_env.client, settings.temporal_task_queue, [], settings).config()
+    # A queue of its own: the SDK refuses a second worker on the session worker's queue.
+    config = build_worker(temporal_env.client, f"slots-{uuid.uuid4()}", [], settings).config()
     assert config.get("max_concurrent_activities") == 7
     assert config.get("max_concurrent_workflow_tasks") == 5
     assert config.get("max_concurrent_local_activities") == 3
