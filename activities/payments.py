@@ -81,23 +81,25 @@ class PaymentActivities:
                 f"order {order_id} does not exist", type="OrderNotFound", non_retryable=True
             )
         expected = to_stripe_amount(order.total, order.currency_code)
-        current = await self._retrieve(order.payment_intent_id)
-        if current.authorized:
-            if current.amount_capturable < expected:
+        try:
+            # Straight to the capture, with no read first (one Stripe round trip, not two): the
+            # idempotency key gives a repeat (a retry after a lost answer) the first answer, and
+            # Stripe refuses what cannot be captured, which the read below then explains.
+            current = await stripe_gateway.capture_payment_intent(
+                order.payment_intent_id,
+                expected,
+                idempotency_key=capture_idempotency_key(order.payment_intent_id),
+                client=self._stripe,
+            )
+        except stripe.InvalidRequestError:
+            # More than is authorized, canceled, or captured already (from the dashboard, say).
+            current = await self._retrieve(order.payment_intent_id)
+            if current.authorized and current.amount_capturable < expected:
                 raise ApplicationError(
                     f"authorized {current.amount_capturable} < order total {expected}",
                     type="AmountMismatch",
                     non_retryable=True,
-                )
-            try:
-                current = await stripe_gateway.capture_payment_intent(
-                    order.payment_intent_id,
-                    expected,
-                    idempotency_key=capture_idempotency_key(order.payment_intent_id),
-                    client=self._stripe,
-                )
-            except stripe.InvalidRequestError:
-                current = await self._retrieve(order.payment_intent_id)
+                ) from None
         if not current.captured:
             raise ApplicationError(
                 f"payment {order.payment_intent_id} is {current.status}, cannot capture",

@@ -69,10 +69,19 @@ async def fail_refund(base_url: str, refund_id: str, failure_reason: str = "unkn
 
 
 async def delay_requests(
-    base_url: str, path: str, seconds: float, *, method: str = "POST", times: int = 1
+    base_url: str,
+    path: str,
+    seconds: float,
+    *,
+    method: str = "POST",
+    times: int = 1,
+    before: bool = False,
 ) -> None:
     """Hold the next `times` requests matching `method` and `path` (a glob) for `seconds` after
-    they ran: the work is done, the answer late (a lost response for a client that times out)."""
+    they ran: the work is done, the answer late (a lost response for a client that times out).
+    With `before`, they wait before they run instead."""
     await _post(
-        base_url, "/_test/delays", {"path": path, "seconds": seconds, "method": method, "times": times}
+        base_url,
+        "/_test/delays",
+        {"path": path, "seconds": seconds, "method": method, "times": times, "before": before},
     )

@@ -31,9 +31,9 @@ async def test_refused_capture_voids_cancels_the_order_with_its_stock_back_and_f
     variant_id = await make_variant(stock=4)
     cart, payment_intent_id = await shopper.open_checkout("eur", [(variant_id, 2)])
     await pay(payment_intent_id)
-    # Reads of the PaymentIntent answer late, so the hold can lapse between the order and the capture.
+    # The capture reaches Stripe late, so the hold can lapse between the order and the capture.
     await delay_requests(
-        fake_stripe_url(), f"/v1/payment_intents/{payment_intent_id}", 2, method="GET", times=2
+        fake_stripe_url(), f"/v1/payment_intents/{payment_intent_id}/capture", 2, before=True
     )
     completing = asyncio.create_task(shopper.complete(cart["id"]))
     [order] = await eventually(lambda: orders_of_cart(cart["id"]))
