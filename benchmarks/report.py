@@ -694,9 +694,9 @@ def render(results: Results, command: str) -> str:
         f"{times(ratio(pooled(results.baseline_cn).per_second, base_1.per_second))} the rate at "
         "concurrency 1 in this run (the dev server writes every history event to its SQLite file).",
         "- **Checkout `complete`** is timed from the POST to the order in the response, after the card was "
-        "authorized. On its critical path: two database reads in the API, a workflow update, then the "
-        "regular activities retrieve PaymentIntent, place order and capture, and the local activity that "
-        "records the checkout. Its p50 was "
+        "authorized. On its critical path: two database reads in the API, a workflow update, then in one "
+        "workflow task the local activities retrieve PaymentIntent, place order, capture (one Stripe call "
+        "each for the two Stripe steps) and record the checkout. Its p50 was "
         + ("n/a" if math.isnan(activity_equivalents) else f"about {activity_equivalents:.1f}")
         + " no-op activity round trips of this run. A ratio that grows between runs means the checkout "
         "got slower, not the machine.",
