@@ -1,0 +1,258 @@
+"""Support finds a stuck checkout with one admin call (or `NeedsAttention = true` in the Temporal
+UI) and brings it back with one call; a Stripe key that stops working keeps checkouts open and
+flagged until it works again (end to end: the dev server, the fake Stripe, the real worker)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.testing import WorkflowEnvironment
+
+from core.db import get_sessionmaker
+from core.stripe_gateway import stripe_client_from
+from devstack.fakestripe import accept_all_keys, revoke_keys
+from domain.ids import new_id
+from domain.roles import Role
+from models import Region
+from tests.admin.conftest import bearer, keys
+from tests.checkout.conftest import (
+    MakeVariant,
+    Shopper,
+    admin_headers,
+    checkout_row,
+    make_variant,
+    orders_of_payment,
+    pay,
+    regions,
+    store_on_own_queue,
+)
+from tests.conftest import Outgoing, eventually
+from worker import build_activities, build_worker
+from workflows.steps import FIRST_PAUSE
+
+__all__ = ["keys", "make_variant", "regions"]
+
+ANSWER_WITHIN = 2.0
+SLACK = 5.0
+
+
+@dataclass
+class Store:
+    shopper: Shopper
+    # The worker's own Stripe key: revoking it breaks this worker's Stripe calls only.
+    worker_key: str
+
+    async def flagged(self) -> dict[str, Any]:
+        listed = await self.shopper.http.get(
+            "/admin/checkouts", params={"needs_attention": "true"}, headers=admin_headers()
+        )
+        assert listed.status_code == 200, listed.text
+        return dict(listed.json())
+
+    async def attention_of(self, payment_intent_id: str) -> dict[str, Any] | None:
+        for checkout in (await self.flagged())["checkouts"]:
+            if checkout["payment_intent_id"] == payment_intent_id:
+                return dict(checkout["attention"])
+        return None
+
+
+@asynccontextmanager
+async def store_with_own_key(
+    temporal_env: WorkflowEnvironment, regions: dict[str, Region], outgoing: Outgoing
+) -> AsyncIterator[Store]:
+    """The store API in-process and a production worker on a queue of their own; the worker talks
+    to Stripe with a key of its own (the API, creating PaymentIntents, with the usual one)."""
+    settings, app = store_on_own_queue(
+        temporal_env.client, "attention", checkout_answer_timeout_seconds=ANSWER_WITHIN
+    )
+    worker_key = f"sk_test_{new_id('worker').lower()}"
+    worker_settings = settings.model_copy(update={"stripe_secret_key": SecretStr(worker_key)})
+    activities = build_activities(
+        settings=worker_settings,
+        sessionmaker=get_sessionmaker(),
+        stripe_client=stripe_client_from(worker_settings),
+        email_sender=outgoing,
+        analytics=outgoing,
+    )
+    async with (
+        build_worker(temporal_env.client, settings.temporal_task_queue, activities),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://store", timeout=60
+        ) as http,
+    ):
+        yield Store(shopper=Shopper(http=http, regions=regions), worker_key=worker_key)
+
+
+@pytest.fixture
+async def store(
+    temporal_env: WorkflowEnvironment,
+    regions: dict[str, Region],
+    outgoing: Outgoing,
+    localstripe_url: str,
+    api_url: str,  # the fake Stripe's webhooks go to the stack's API
+) -> AsyncIterator[Store]:
+    async with store_with_own_key(temporal_env, regions, outgoing) as made:
+        try:
+            yield made
+        finally:
+            await accept_all_keys(localstripe_url)
+
+
+async def _needs_attention_in_temporal(temporal_env: WorkflowEnvironment, workflow_id: str) -> bool:
+    query = f"NeedsAttention = true AND WorkflowId = '{workflow_id}'"
+    return bool([run async for run in temporal_env.client.list_workflows(query)])
+
+
+@pytest.mark.e2e
+async def test_a_checkout_terminated_by_mistake_is_listed_retried_and_paid_once(
+    store: Store, make_variant: MakeVariant, temporal_env: WorkflowEnvironment, keys: dict[Role, str]
+) -> None:
+    shopper = store.shopper
+    cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
+    handle = temporal_env.client.get_workflow_handle(payment_intent_id)
+    terminated_run = (await handle.describe()).run_id
+    await handle.terminate(reason="clicked the wrong workflow")
+
+    attention = await eventually(lambda: store.attention_of(payment_intent_id))
+    assert attention["reason"] == "run_terminated"
+    assert "clicked the wrong workflow" in attention["last_failure"]
+
+    retried = await shopper.http.post(
+        f"/admin/checkouts/{payment_intent_id}/retry",
+        json={"reason": "terminated by mistake"},
+        headers=bearer(keys[Role.SUPPORT]),
+    )
+    assert retried.status_code == 200, retried.text
+    retry = retried.json()["retry"]
+    assert retry["action"] == "reset"
+    assert retry["run_id"] != terminated_run
+    assert (await handle.describe()).run_id == retry["run_id"]
+
+    await pay(payment_intent_id)
+    completed = await eventually(lambda: _completed(shopper, cart["id"]))
+    assert [order.id for order in await orders_of_payment(payment_intent_id)] == [completed["order"]["id"]]
+    assert await store.attention_of(payment_intent_id) is None
+
+    audit = await shopper.http.get(
+        "/admin/audit-log", params={"entity_id": payment_intent_id}, headers=admin_headers()
+    )
+    [entry] = audit.json()["entries"]
+    assert (entry["actor"], entry["action"]) == ("test-support", "checkout.retried")
+    assert entry["data"]["reason"] == "terminated by mistake"
+
+
+async def _completed(shopper: Shopper, cart_id: str) -> dict[str, Any] | None:
+    answer = await shopper.complete(cart_id)
+    return dict(answer.json()) if answer.status_code == 200 else None
+
+
+@pytest.mark.e2e
+async def test_a_revoked_stripe_key_keeps_the_checkout_open_and_flagged_until_it_works_again(
+    store: Store, make_variant: MakeVariant, temporal_env: WorkflowEnvironment, localstripe_url: str
+) -> None:
+    shopper = store.shopper
+    cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
+    await revoke_keys(localstripe_url, [store.worker_key])
+    await pay(payment_intent_id)  # the customer's card works: only our key is refused
+
+    # The storefront asks for its order: answered within the bound while the checkout cannot
+    # read the payment (and the fake Stripe sends no event for an authorization: this is the ask).
+    started = time.monotonic()
+    pending = await shopper.complete(cart["id"])
+    assert pending.status_code == 503, pending.text
+    assert pending.json()["error"]["code"] == "checkout_pending"
+    assert int(pending.headers["Retry-After"]) > 0
+    assert time.monotonic() - started < ANSWER_WITHIN + SLACK
+
+    # Every attempt of the first round (three) fails: listed, with the failure, in Temporal too.
+    attention = await eventually(lambda: store.attention_of(payment_intent_id))
+    assert attention["reason"] == "configuration_error"
+    assert attention["step"] == "retrieve_payment_intent"
+    assert attention["attempts"] >= 3
+    assert "API Key" in attention["last_failure"]
+    assert await eventually(lambda: _needs_attention_in_temporal(temporal_env, payment_intent_id))
+
+    # Open, not failed.
+    row = await checkout_row(payment_intent_id)
+    assert row is not None and row.status == "awaiting_payment"
+    running = await temporal_env.client.get_workflow_handle(payment_intent_id).describe()
+    assert running.status == WorkflowExecutionStatus.RUNNING
+
+    # The key works again: the next round (after its pause, no one asking) places the order.
+    await accept_all_keys(localstripe_url)
+    completed = await eventually(
+        lambda: _completed(shopper, cart["id"]), within=FIRST_PAUSE.total_seconds() * 2 + 30
+    )
+    assert [order.id for order in await orders_of_payment(payment_intent_id)] == [completed["order"]["id"]]
+    assert await store.attention_of(payment_intent_id) is None
+    assert not await _needs_attention_in_temporal(temporal_env, payment_intent_id)
+
+
+@pytest.mark.e2e
+async def test_support_retries_a_stuck_step_now(
+    store: Store, make_variant: MakeVariant, localstripe_url: str, keys: dict[Role, str]
+) -> None:
+    shopper = store.shopper
+    cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
+    await revoke_keys(localstripe_url, [store.worker_key])
+    await pay(payment_intent_id)
+    assert (await shopper.complete(cart["id"])).status_code == 503
+    await eventually(lambda: store.attention_of(payment_intent_id))
+
+    as_viewer = await shopper.http.post(
+        f"/admin/checkouts/{payment_intent_id}/retry",
+        json={"reason": "key rotated"},
+        headers=bearer(keys[Role.VIEWER]),
+    )
+    assert (as_viewer.status_code, as_viewer.json()["error"]["code"]) == (403, "forbidden")
+
+    await accept_all_keys(localstripe_url)
+    retried = await shopper.http.post(
+        f"/admin/checkouts/{payment_intent_id}/retry",
+        json={"reason": "key rotated"},
+        headers=bearer(keys[Role.SUPPORT]),
+    )
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["retry"]["action"] == "step_retried"
+    # Retried at once, well before the round's pause would have ended.
+    completed = await eventually(lambda: _completed(shopper, cart["id"]), within=FIRST_PAUSE.total_seconds())
+    assert [order.id for order in await orders_of_payment(payment_intent_id)] == [completed["order"]["id"]]
+
+
+@pytest.mark.e2e
+async def test_a_completed_checkout_is_not_retried_and_an_unknown_one_is_not_found(
+    store: Store, make_variant: MakeVariant, keys: dict[Role, str]
+) -> None:
+    shopper = store.shopper
+    cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
+    await pay(payment_intent_id)
+    completed = await eventually(lambda: _completed(shopper, cart["id"]))
+    support = bearer(keys[Role.SUPPORT])
+
+    async def retry(path: str) -> httpx.Response:
+        return await shopper.http.post(path, json={"reason": "just in case"}, headers=support)
+
+    async def closed() -> bool:
+        answer = await retry(f"/admin/checkouts/{payment_intent_id}/retry")
+        return answer.status_code == 409 and answer.json()["error"]["code"] == "workflow_completed"
+
+    assert await eventually(closed)  # the run closes just after answering `complete`
+    unknown = await retry("/admin/checkouts/pi_unknown/retry")
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "workflow_not_found")
+    no_order = await retry("/admin/orders/order_unknown/retry")
+    assert (no_order.status_code, no_order.json()["error"]["code"]) == (404, "order_not_found")
+    # The order's workflow runs (shipments, refunds to come) and nothing fails: nothing to retry.
+    running = await retry(f"/admin/orders/{completed['order']['id']}/retry")
+    assert (running.status_code, running.json()["error"]["code"]) == (409, "workflow_not_stuck")
+    blank = await shopper.http.post(
+        f"/admin/checkouts/{payment_intent_id}/retry", json={"reason": "  "}, headers=support
+    )
+    assert (blank.status_code, blank.json()["error"]["code"]) == (400, "invalid_request")
