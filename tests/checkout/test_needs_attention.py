@@ -57,6 +57,12 @@ class Store:
         assert listed.status_code == 200, listed.text
         return dict(listed.json())
 
+    async def order_attention_of(self, order_id: str) -> dict[str, Any] | None:
+        for workflow in (await self.flagged())["order_workflows"]:
+            if workflow["order_id"] == order_id:
+                return dict(workflow["attention"])
+        return None
+
     async def attention_of(self, payment_intent_id: str) -> dict[str, Any] | None:
         for checkout in (await self.flagged())["checkouts"]:
             if checkout["payment_intent_id"] == payment_intent_id:
@@ -71,7 +77,10 @@ async def store_with_own_key(
     """The store API in-process and a production worker on a queue of their own; the worker talks
     to Stripe with a key of its own (the API, creating PaymentIntents, with the usual one)."""
     settings, app = store_on_own_queue(
-        temporal_env.client, "attention", checkout_answer_timeout_seconds=ANSWER_WITHIN
+        temporal_env.client,
+        "attention",
+        checkout_answer_timeout_seconds=ANSWER_WITHIN,
+        order_operation_wait_seconds=ANSWER_WITHIN,
     )
     worker_key = f"sk_test_{new_id('worker').lower()}"
     worker_settings = settings.model_copy(update={"stripe_secret_key": SecretStr(worker_key)})
@@ -256,3 +265,39 @@ async def test_a_completed_checkout_is_not_retried_and_an_unknown_one_is_not_fou
         f"/admin/checkouts/{payment_intent_id}/retry", json={"reason": "  "}, headers=support
     )
     assert (blank.status_code, blank.json()["error"]["code"]) == (400, "invalid_request")
+
+
+@pytest.mark.e2e
+async def test_an_order_workflow_stuck_on_a_refused_key_is_listed_and_retried_by_support(
+    store: Store, make_variant: MakeVariant, localstripe_url: str, keys: dict[Role, str]
+) -> None:
+    shopper = store.shopper
+    cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
+    await pay(payment_intent_id)
+    order = (await eventually(lambda: _completed(shopper, cart["id"])))["order"]
+    await revoke_keys(localstripe_url, [store.worker_key])
+
+    support = bearer(keys[Role.SUPPORT])
+    canceling = await shopper.http.post(
+        f"/admin/orders/{order['id']}/cancel", json={"reason": "customer asked"}, headers=support
+    )
+    assert (canceling.status_code, canceling.json()["error"]["code"]) == (503, "operation_pending")
+    attention = await eventually(lambda: store.order_attention_of(order["id"]))
+    assert (attention["step"], attention["reason"]) == ("cancel_payment_intent", "configuration_error")
+
+    await accept_all_keys(localstripe_url)
+    retried = await shopper.http.post(
+        f"/admin/orders/{order['id']}/retry", json={"reason": "Stripe key rotated"}, headers=support
+    )
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["retry"]["action"] == "step_retried"
+
+    async def canceled() -> dict[str, Any] | None:
+        view = (await shopper.http.get(f"/admin/orders/{order['id']}", headers=admin_headers())).json()
+        return dict(view["order"]) if view["order"]["status"] == "canceled" else None
+
+    view = await eventually(canceled, within=FIRST_PAUSE.total_seconds())
+    [retry_event] = [event for event in view["events"] if event["type"] == "workflow_retried"]
+    assert retry_event["actor"] == "test-support"
+    assert retry_event["data"]["reason"] == "Stripe key rotated"
+    assert await store.order_attention_of(order["id"]) is None

@@ -24,6 +24,7 @@ from api.errors import (
     combined,
     error_response,
     error_responses,
+    operation_pending,
     refusal,
     temporal_unavailable,
 )
@@ -118,6 +119,8 @@ async def operate(
         return await dispatch.operate_on_order(
             temporal, settings, start, update, request, update_id=update_id
         )
+    except dispatch.OperationPending as exc:  # documented (and answered) as a 503 with Retry-After
+        raise operation_pending() from exc
     except RPCError as exc:
         raise temporal_unavailable() from exc
 
