@@ -57,6 +57,11 @@ class Store:
         assert listed.status_code == 200, listed.text
         return dict(listed.json())
 
+    async def order(self, order_id: str) -> dict[str, Any]:
+        view = await self.shopper.http.get(f"/admin/orders/{order_id}", headers=admin_headers())
+        assert view.status_code == 200, view.text
+        return dict(view.json()["order"])
+
     async def order_attention_of(self, order_id: str) -> dict[str, Any] | None:
         for workflow in (await self.flagged())["order_workflows"]:
             if workflow["order_id"] == order_id:
@@ -146,7 +151,7 @@ async def test_a_checkout_terminated_by_mistake_is_listed_retried_and_paid_once(
     assert (await handle.describe()).run_id == retry["run_id"]
 
     await pay(payment_intent_id)
-    completed = await eventually(lambda: _completed(shopper, cart["id"]))
+    completed = await eventually(lambda: completed_order(shopper, cart["id"]))
     assert [order.id for order in await orders_of_payment(payment_intent_id)] == [completed["order"]["id"]]
     assert await store.attention_of(payment_intent_id) is None
 
@@ -158,7 +163,7 @@ async def test_a_checkout_terminated_by_mistake_is_listed_retried_and_paid_once(
     assert entry["data"]["reason"] == "terminated by mistake"
 
 
-async def _completed(shopper: Shopper, cart_id: str) -> dict[str, Any] | None:
+async def completed_order(shopper: Shopper, cart_id: str) -> dict[str, Any] | None:
     answer = await shopper.complete(cart_id)
     return dict(answer.json()) if answer.status_code == 200 else None
 
@@ -198,7 +203,7 @@ async def test_a_revoked_stripe_key_keeps_the_checkout_open_and_flagged_until_it
     # The key works again: the next round (after its pause, no one asking) places the order.
     await accept_all_keys(localstripe_url)
     completed = await eventually(
-        lambda: _completed(shopper, cart["id"]), within=FIRST_PAUSE.total_seconds() * 2 + 30
+        lambda: completed_order(shopper, cart["id"]), within=FIRST_PAUSE.total_seconds() * 2 + 30
     )
     assert [order.id for order in await orders_of_payment(payment_intent_id)] == [completed["order"]["id"]]
     assert await store.attention_of(payment_intent_id) is None
@@ -232,7 +237,9 @@ async def test_support_retries_a_stuck_step_now(
     assert retried.status_code == 200, retried.text
     assert retried.json()["retry"]["action"] == "step_retried"
     # Retried at once, well before the round's pause would have ended.
-    completed = await eventually(lambda: _completed(shopper, cart["id"]), within=FIRST_PAUSE.total_seconds())
+    completed = await eventually(
+        lambda: completed_order(shopper, cart["id"]), within=FIRST_PAUSE.total_seconds()
+    )
     assert [order.id for order in await orders_of_payment(payment_intent_id)] == [completed["order"]["id"]]
 
 
@@ -243,7 +250,7 @@ async def test_a_completed_checkout_is_not_retried_and_an_unknown_one_is_not_fou
     shopper = store.shopper
     cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
     await pay(payment_intent_id)
-    completed = await eventually(lambda: _completed(shopper, cart["id"]))
+    completed = await eventually(lambda: completed_order(shopper, cart["id"]))
     support = bearer(keys[Role.SUPPORT])
 
     async def retry(path: str) -> httpx.Response:
@@ -274,7 +281,7 @@ async def test_an_order_workflow_stuck_on_a_refused_key_is_listed_and_retried_by
     shopper = store.shopper
     cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
     await pay(payment_intent_id)
-    order = (await eventually(lambda: _completed(shopper, cart["id"])))["order"]
+    order = (await eventually(lambda: completed_order(shopper, cart["id"])))["order"]
     await revoke_keys(localstripe_url, [store.worker_key])
 
     support = bearer(keys[Role.SUPPORT])
@@ -293,8 +300,8 @@ async def test_an_order_workflow_stuck_on_a_refused_key_is_listed_and_retried_by
     assert retried.json()["retry"]["action"] == "step_retried"
 
     async def canceled() -> dict[str, Any] | None:
-        view = (await shopper.http.get(f"/admin/orders/{order['id']}", headers=admin_headers())).json()
-        return dict(view["order"]) if view["order"]["status"] == "canceled" else None
+        view = await store.order(order["id"])
+        return view if view["status"] == "canceled" else None
 
     view = await eventually(canceled, within=FIRST_PAUSE.total_seconds())
     [retry_event] = [event for event in view["events"] if event["type"] == "workflow_retried"]

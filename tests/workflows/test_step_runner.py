@@ -51,7 +51,9 @@ async def _state(handle: WorkflowHandle[CheckoutWorkflow, CheckoutState]) -> Che
     return await handle.query(CheckoutWorkflow.state)
 
 
-async def _failed_attempts(handle: WorkflowHandle[CheckoutWorkflow, CheckoutState], attempts: int) -> Attention | None:
+async def _failed_attempts(
+    handle: WorkflowHandle[CheckoutWorkflow, CheckoutState], attempts: int
+) -> Attention | None:
     attention = (await _state(handle)).attention
     return attention if attention is not None and attention.attempts >= attempts else None
 
@@ -68,7 +70,9 @@ async def test_a_failing_step_pauses_with_backoff_retries_now_on_signal_and_clea
     await pay(payment_intent_id)
     handle = time_skipping_env.client.get_workflow_handle_for(CheckoutWorkflow.run, payment_intent_id)
     # What a webhook does: the checkout re-reads the payment, with the refused key.
-    await handle.signal(PAYMENT_EVENT_SIGNAL, PaymentEvent(event_id=new_id("evt"), type="payment_intent.succeeded"))
+    await handle.signal(
+        PAYMENT_EVENT_SIGNAL, PaymentEvent(event_id=new_id("evt"), type="payment_intent.succeeded")
+    )
 
     first = await eventually(lambda: _failed_attempts(handle, STEP_ATTEMPTS))
     assert (first.step, first.reason, first.attempts) == ("retrieve_payment_intent", "configuration_error", 3)

@@ -1,0 +1,104 @@
+"""Scenarios of the needs-attention paths `python -m tests.histories.record` records (not collected
+by the normal run): a checkout whose Stripe key is refused (two failed rounds, the pause's timer,
+support's `retry_now`) then recovers; a checkout terminated by mistake and reset by support; an
+order workflow stuck on its cancellation and retried by support."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from devstack.fakestripe import accept_all_keys, revoke_keys
+from domain.ids import order_workflow_id
+from domain.roles import Role
+from tests.admin.conftest import bearer, keys
+from tests.checkout.conftest import MakeVariant, make_variant, pay, regions
+from tests.checkout.test_needs_attention import Store, completed_order, store
+from tests.conftest import eventually
+from workflows.steps import FIRST_PAUSE, STEP_ATTEMPTS
+
+__all__ = ["keys", "make_variant", "regions", "store"]
+
+HERE = Path(__file__).resolve().parent
+
+
+async def _save(temporal_env: WorkflowEnvironment, name: str, workflow_id: str) -> None:
+    if name not in os.environ.get("RECORD_HISTORIES", "").split(","):
+        pytest.skip("run through python -m tests.histories.record")
+    path = HERE / f"{name}.json"
+    assert not path.exists(), f"{path} is recorded already"
+    history = await temporal_env.client.get_workflow_handle(workflow_id).fetch_history()
+    path.write_text(history.to_json())
+
+
+async def _retry(store: Store, path: str, support: dict[str, str]) -> dict[str, Any]:
+    answer = await store.shopper.http.post(path, json={"reason": "recording a history"}, headers=support)
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json()["retry"])
+
+
+async def test_checkout_needs_attention_then_recovered(
+    store: Store,
+    make_variant: MakeVariant,
+    temporal_env: WorkflowEnvironment,
+    localstripe_url: str,
+    keys: dict[Role, str],
+) -> None:
+    shopper = store.shopper
+    cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
+    await revoke_keys(localstripe_url, [store.worker_key])
+    await pay(payment_intent_id)
+    assert (await shopper.complete(cart["id"])).status_code == 503
+
+    async def failed(attempts: int) -> bool:
+        attention = await store.attention_of(payment_intent_id)
+        return attention is not None and attention["attempts"] >= attempts
+
+    await eventually(lambda: failed(2 * STEP_ATTEMPTS), within=FIRST_PAUSE.total_seconds() + 30)
+    await accept_all_keys(localstripe_url)
+    await _retry(store, f"/admin/checkouts/{payment_intent_id}/retry", bearer(keys[Role.SUPPORT]))
+    await eventually(lambda: completed_order(shopper, cart["id"]))
+    await _save(temporal_env, "checkout_needs_attention_then_recovered", payment_intent_id)
+
+
+async def test_checkout_terminated_then_reset(
+    store: Store, make_variant: MakeVariant, temporal_env: WorkflowEnvironment, keys: dict[Role, str]
+) -> None:
+    shopper = store.shopper
+    cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
+    await temporal_env.client.get_workflow_handle(payment_intent_id).terminate(reason="by mistake")
+    await eventually(lambda: store.attention_of(payment_intent_id))
+    await _retry(store, f"/admin/checkouts/{payment_intent_id}/retry", bearer(keys[Role.SUPPORT]))
+    await pay(payment_intent_id)
+    await eventually(lambda: completed_order(shopper, cart["id"]))
+    await _save(temporal_env, "checkout_terminated_then_reset", payment_intent_id)
+
+
+async def test_order_needs_attention_then_retried(
+    store: Store,
+    make_variant: MakeVariant,
+    temporal_env: WorkflowEnvironment,
+    localstripe_url: str,
+    keys: dict[Role, str],
+) -> None:
+    shopper = store.shopper
+    support = bearer(keys[Role.SUPPORT])
+    cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
+    await pay(payment_intent_id)
+    order = (await eventually(lambda: completed_order(shopper, cart["id"])))["order"]
+    await revoke_keys(localstripe_url, [store.worker_key])
+    canceling = await shopper.http.post(f"/admin/orders/{order['id']}/cancel", json={}, headers=support)
+    assert canceling.status_code == 503, canceling.text
+    await eventually(lambda: store.order_attention_of(order["id"]))
+    await accept_all_keys(localstripe_url)
+    await _retry(store, f"/admin/orders/{order['id']}/retry", support)
+
+    async def canceled() -> bool:
+        return (await store.order(order["id"]))["status"] == "canceled"
+
+    await eventually(canceled)
+    await _save(temporal_env, "order_needs_attention_then_retried", order_workflow_id(payment_intent_id))
