@@ -5,7 +5,7 @@ flagged until it works again (end to end: the dev server, the fake Stripe, the r
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import select, update
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
@@ -21,7 +22,7 @@ from core.stripe_gateway import stripe_client_from
 from devstack.fakestripe import accept_all_keys, revoke_keys
 from domain.ids import new_id
 from domain.roles import Role
-from models import Region
+from models import Cart, Checkout, Region, SalesChannel, SalesChannelStockLocation
 from tests.admin.conftest import bearer, keys
 from tests.checkout.conftest import (
     MakeVariant,
@@ -308,3 +309,56 @@ async def test_an_order_workflow_stuck_on_a_refused_key_is_listed_and_retried_by
     assert retry_event["actor"] == "test-support"
     assert retry_event["data"]["reason"] == "Stripe key rotated"
     assert await store.order_attention_of(order["id"]) is None
+
+
+@pytest.mark.e2e
+async def test_a_sales_channel_without_stock_location_holds_the_checkout_open_until_it_is_mapped(
+    store: Store, make_variant: MakeVariant, regions: dict[str, Region], keys: dict[Role, str]
+) -> None:
+    shopper = store.shopper
+    cart = await shopper.cart("eur", [(await make_variant(stock=5), 1)])
+    async with get_sessionmaker()() as session, session.begin():
+        channel = SalesChannel(id=new_id("sc"), name=f"Unmapped {new_id('sc')}")
+        session.add(channel)
+        await session.flush()
+        await session.execute(update(Cart).where(Cart.id == cart["id"]).values(sales_channel_id=channel.id))
+
+    started = time.monotonic()
+    pending = await shopper.payment_session(cart["id"])
+    assert (pending.status_code, pending.json()["error"]["code"]) == (503, "checkout_pending")
+    assert time.monotonic() - started < ANSWER_WITHIN + SLACK
+    [checkout] = await checkouts_of_cart(cart["id"])
+    attention = await eventually(lambda: store.attention_of(checkout.payment_intent_id))
+    assert (attention["step"], attention["reason"]) == ("reserve_cart_inventory", "configuration_error")
+    assert "location_not_mapped" in attention["last_failure"]
+
+    async with get_sessionmaker()() as session, session.begin():
+        location_id = await session.scalar(
+            select(SalesChannelStockLocation.stock_location_id).where(
+                SalesChannelStockLocation.sales_channel_id == regions["eur"].sales_channel_id
+            )
+        )
+        session.add(SalesChannelStockLocation(sales_channel_id=channel.id, stock_location_id=location_id))
+    retried = await shopper.http.post(
+        f"/admin/checkouts/{checkout.payment_intent_id}/retry",
+        json={"reason": "mapped the channel"},
+        headers=bearer(keys[Role.SUPPORT]),
+    )
+    assert retried.status_code == 200, retried.text
+
+    session_now = await eventually(lambda: _answered(shopper.payment_session(cart["id"])))
+    assert session_now["payment_session"]["payment_intent_id"] == checkout.payment_intent_id
+    await pay(checkout.payment_intent_id)
+    completed = await eventually(lambda: completed_order(shopper, cart["id"]))
+    assert [o.id for o in await orders_of_payment(checkout.payment_intent_id)] == [completed["order"]["id"]]
+    assert await store.attention_of(checkout.payment_intent_id) is None
+
+
+async def _answered(request: Awaitable[httpx.Response]) -> dict[str, Any] | None:
+    answer = await request
+    return dict(answer.json()) if answer.status_code == 200 else None
+
+
+async def checkouts_of_cart(cart_id: str) -> list[Checkout]:
+    async with get_sessionmaker()() as session:
+        return list(await session.scalars(select(Checkout).where(Checkout.cart_id == cart_id)))
