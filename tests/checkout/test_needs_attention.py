@@ -21,9 +21,10 @@ from core.db import get_sessionmaker
 from core.stripe_gateway import stripe_client_from
 from devstack.fakestripe import accept_all_keys, revoke_keys
 from domain.ids import new_id
-from domain.roles import Role
+from domain.roles import NewApiKey, Role
 from models import Cart, Checkout, Region, SalesChannel, SalesChannelStockLocation
-from tests.admin.conftest import bearer, keys
+from services.api_keys import create_key
+from tests.admin.conftest import bearer
 from tests.checkout.conftest import (
     MakeVariant,
     Shopper,
@@ -39,7 +40,7 @@ from tests.conftest import Outgoing, eventually
 from worker import build_activities, build_worker
 from workflows.steps import FIRST_PAUSE
 
-__all__ = ["keys", "make_variant", "regions"]
+__all__ = ["make_variant", "regions"]
 
 ANSWER_WITHIN = 2.0
 SLACK = 5.0
@@ -106,6 +107,24 @@ async def store_with_own_key(
         yield Store(shopper=Shopper(http=http, regions=regions), worker_key=worker_key)
 
 
+@dataclass
+class Key:
+    name: str
+    secret: str
+
+
+@pytest.fixture
+async def keys(database_url: str) -> dict[Role, Key]:
+    """A live key per role, named for this test (`attention-<role>-…`)."""
+    made = {}
+    async with get_sessionmaker()() as session, session.begin():
+        for role in Role:
+            name = f"attention-{role}-{new_id('k').lower()}"
+            created = await create_key(session, NewApiKey(name=name, role=role), actor="test")
+            made[role] = Key(name=name, secret=created.secret)
+    return made
+
+
 @pytest.fixture
 async def store(
     temporal_env: WorkflowEnvironment,
@@ -128,7 +147,7 @@ async def _needs_attention_in_temporal(temporal_env: WorkflowEnvironment, workfl
 
 @pytest.mark.e2e
 async def test_a_checkout_terminated_by_mistake_is_listed_retried_and_paid_once(
-    store: Store, make_variant: MakeVariant, temporal_env: WorkflowEnvironment, keys: dict[Role, str]
+    store: Store, make_variant: MakeVariant, temporal_env: WorkflowEnvironment, keys: dict[Role, Key]
 ) -> None:
     shopper = store.shopper
     cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
@@ -143,7 +162,7 @@ async def test_a_checkout_terminated_by_mistake_is_listed_retried_and_paid_once(
     retried = await shopper.http.post(
         f"/admin/checkouts/{payment_intent_id}/retry",
         json={"reason": "terminated by mistake"},
-        headers=bearer(keys[Role.SUPPORT]),
+        headers=bearer(keys[Role.SUPPORT].secret),
     )
     assert retried.status_code == 200, retried.text
     retry = retried.json()["retry"]
@@ -160,7 +179,7 @@ async def test_a_checkout_terminated_by_mistake_is_listed_retried_and_paid_once(
         "/admin/audit-log", params={"entity_id": payment_intent_id}, headers=admin_headers()
     )
     [entry] = audit.json()["entries"]
-    assert (entry["actor"], entry["action"]) == ("test-support", "checkout.retried")
+    assert (entry["actor"], entry["action"]) == (keys[Role.SUPPORT].name, "checkout.retried")
     assert entry["data"]["reason"] == "terminated by mistake"
 
 
@@ -213,7 +232,7 @@ async def test_a_revoked_stripe_key_keeps_the_checkout_open_and_flagged_until_it
 
 @pytest.mark.e2e
 async def test_support_retries_a_stuck_step_now(
-    store: Store, make_variant: MakeVariant, localstripe_url: str, keys: dict[Role, str]
+    store: Store, make_variant: MakeVariant, localstripe_url: str, keys: dict[Role, Key]
 ) -> None:
     shopper = store.shopper
     cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
@@ -225,7 +244,7 @@ async def test_support_retries_a_stuck_step_now(
     as_viewer = await shopper.http.post(
         f"/admin/checkouts/{payment_intent_id}/retry",
         json={"reason": "key rotated"},
-        headers=bearer(keys[Role.VIEWER]),
+        headers=bearer(keys[Role.VIEWER].secret),
     )
     assert (as_viewer.status_code, as_viewer.json()["error"]["code"]) == (403, "forbidden")
 
@@ -233,7 +252,7 @@ async def test_support_retries_a_stuck_step_now(
     retried = await shopper.http.post(
         f"/admin/checkouts/{payment_intent_id}/retry",
         json={"reason": "key rotated"},
-        headers=bearer(keys[Role.SUPPORT]),
+        headers=bearer(keys[Role.SUPPORT].secret),
     )
     assert retried.status_code == 200, retried.text
     assert retried.json()["retry"]["action"] == "step_retried"
@@ -246,13 +265,13 @@ async def test_support_retries_a_stuck_step_now(
 
 @pytest.mark.e2e
 async def test_a_completed_checkout_is_not_retried_and_an_unknown_one_is_not_found(
-    store: Store, make_variant: MakeVariant, keys: dict[Role, str]
+    store: Store, make_variant: MakeVariant, keys: dict[Role, Key]
 ) -> None:
     shopper = store.shopper
     cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
     await pay(payment_intent_id)
     completed = await eventually(lambda: completed_order(shopper, cart["id"]))
-    support = bearer(keys[Role.SUPPORT])
+    support = bearer(keys[Role.SUPPORT].secret)
 
     async def retry(path: str) -> httpx.Response:
         return await shopper.http.post(path, json={"reason": "just in case"}, headers=support)
@@ -277,7 +296,7 @@ async def test_a_completed_checkout_is_not_retried_and_an_unknown_one_is_not_fou
 
 @pytest.mark.e2e
 async def test_an_order_workflow_stuck_on_a_refused_key_is_listed_and_retried_by_support(
-    store: Store, make_variant: MakeVariant, localstripe_url: str, keys: dict[Role, str]
+    store: Store, make_variant: MakeVariant, localstripe_url: str, keys: dict[Role, Key]
 ) -> None:
     shopper = store.shopper
     cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
@@ -285,7 +304,7 @@ async def test_an_order_workflow_stuck_on_a_refused_key_is_listed_and_retried_by
     order = (await eventually(lambda: completed_order(shopper, cart["id"])))["order"]
     await revoke_keys(localstripe_url, [store.worker_key])
 
-    support = bearer(keys[Role.SUPPORT])
+    support = bearer(keys[Role.SUPPORT].secret)
     canceling = await shopper.http.post(
         f"/admin/orders/{order['id']}/cancel", json={"reason": "customer asked"}, headers=support
     )
@@ -306,14 +325,14 @@ async def test_an_order_workflow_stuck_on_a_refused_key_is_listed_and_retried_by
 
     view = await eventually(canceled, within=FIRST_PAUSE.total_seconds())
     [retry_event] = [event for event in view["events"] if event["type"] == "workflow_retried"]
-    assert retry_event["actor"] == "test-support"
+    assert retry_event["actor"] == keys[Role.SUPPORT].name
     assert retry_event["data"]["reason"] == "Stripe key rotated"
     assert await store.order_attention_of(order["id"]) is None
 
 
 @pytest.mark.e2e
 async def test_a_sales_channel_without_stock_location_holds_the_checkout_open_until_it_is_mapped(
-    store: Store, make_variant: MakeVariant, regions: dict[str, Region], keys: dict[Role, str]
+    store: Store, make_variant: MakeVariant, regions: dict[str, Region], keys: dict[Role, Key]
 ) -> None:
     shopper = store.shopper
     cart = await shopper.cart("eur", [(await make_variant(stock=5), 1)])
@@ -342,7 +361,7 @@ async def test_a_sales_channel_without_stock_location_holds_the_checkout_open_un
     retried = await shopper.http.post(
         f"/admin/checkouts/{checkout.payment_intent_id}/retry",
         json={"reason": "mapped the channel"},
-        headers=bearer(keys[Role.SUPPORT]),
+        headers=bearer(keys[Role.SUPPORT].secret),
     )
     assert retried.status_code == 200, retried.text
 

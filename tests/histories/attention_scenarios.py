@@ -15,9 +15,9 @@ from temporalio.testing import WorkflowEnvironment
 from devstack.fakestripe import accept_all_keys, revoke_keys
 from domain.ids import order_workflow_id
 from domain.roles import Role
-from tests.admin.conftest import bearer, keys
+from tests.admin.conftest import bearer
 from tests.checkout.conftest import MakeVariant, make_variant, pay, regions
-from tests.checkout.test_needs_attention import Store, completed_order, store
+from tests.checkout.test_needs_attention import Key, Store, completed_order, keys, store
 from tests.conftest import eventually
 from workflows.steps import FIRST_PAUSE, STEP_ATTEMPTS
 
@@ -46,7 +46,7 @@ async def test_checkout_needs_attention_then_recovered(
     make_variant: MakeVariant,
     temporal_env: WorkflowEnvironment,
     localstripe_url: str,
-    keys: dict[Role, str],
+    keys: dict[Role, Key],
 ) -> None:
     shopper = store.shopper
     cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
@@ -60,19 +60,19 @@ async def test_checkout_needs_attention_then_recovered(
 
     await eventually(lambda: failed(2 * STEP_ATTEMPTS), within=FIRST_PAUSE.total_seconds() + 30)
     await accept_all_keys(localstripe_url)
-    await _retry(store, f"/admin/checkouts/{payment_intent_id}/retry", bearer(keys[Role.SUPPORT]))
+    await _retry(store, f"/admin/checkouts/{payment_intent_id}/retry", bearer(keys[Role.SUPPORT].secret))
     await eventually(lambda: completed_order(shopper, cart["id"]))
     await _save(temporal_env, "checkout_needs_attention_then_recovered", payment_intent_id)
 
 
 async def test_checkout_terminated_then_reset(
-    store: Store, make_variant: MakeVariant, temporal_env: WorkflowEnvironment, keys: dict[Role, str]
+    store: Store, make_variant: MakeVariant, temporal_env: WorkflowEnvironment, keys: dict[Role, Key]
 ) -> None:
     shopper = store.shopper
     cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
     await temporal_env.client.get_workflow_handle(payment_intent_id).terminate(reason="by mistake")
     await eventually(lambda: store.attention_of(payment_intent_id))
-    await _retry(store, f"/admin/checkouts/{payment_intent_id}/retry", bearer(keys[Role.SUPPORT]))
+    await _retry(store, f"/admin/checkouts/{payment_intent_id}/retry", bearer(keys[Role.SUPPORT].secret))
     await pay(payment_intent_id)
     await eventually(lambda: completed_order(shopper, cart["id"]))
     await _save(temporal_env, "checkout_terminated_then_reset", payment_intent_id)
@@ -83,10 +83,10 @@ async def test_order_needs_attention_then_retried(
     make_variant: MakeVariant,
     temporal_env: WorkflowEnvironment,
     localstripe_url: str,
-    keys: dict[Role, str],
+    keys: dict[Role, Key],
 ) -> None:
     shopper = store.shopper
-    support = bearer(keys[Role.SUPPORT])
+    support = bearer(keys[Role.SUPPORT].secret)
     cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
     await pay(payment_intent_id)
     order = (await eventually(lambda: completed_order(shopper, cart["id"])))["order"]
@@ -98,7 +98,7 @@ async def test_order_needs_attention_then_retried(
     await _retry(store, f"/admin/orders/{order['id']}/retry", support)
 
     async def canceled() -> bool:
-        return (await store.order(order["id"]))["status"] == "canceled"
+        return bool((await store.order(order["id"]))["status"] == "canceled")
 
     await eventually(canceled)
     await _save(temporal_env, "order_needs_attention_then_retried", order_workflow_id(payment_intent_id))
