@@ -6,19 +6,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Awaitable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import select, update
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from core.db import get_sessionmaker
-from core.stripe_gateway import stripe_client_from
 from devstack.fakestripe import accept_all_keys, revoke_keys
 from domain.ids import new_id
 from domain.roles import NewApiKey, Role
@@ -34,10 +31,9 @@ from tests.checkout.conftest import (
     orders_of_payment,
     pay,
     regions,
-    store_on_own_queue,
+    stack_on_own_queue,
 )
 from tests.conftest import Outgoing, eventually
-from worker import build_activities, build_worker
 from workflows.steps import FIRST_PAUSE
 
 __all__ = ["make_variant", "regions"]
@@ -51,6 +47,16 @@ class Store:
     shopper: Shopper
     # The worker's own Stripe key: revoking it breaks this worker's Stripe calls only.
     worker_key: str
+    fake_stripe_url: str
+
+    async def paid_with_our_key_refused(self, make_variant: MakeVariant) -> tuple[str, str, httpx.Response]:
+        """A checkout paid by the customer while Stripe refuses the worker's key, and the
+        storefront's `complete` (the fake sends no event for an authorization: this is the ask
+        that makes the checkout re-read the payment). Returns (cart ID, PaymentIntent ID, that answer)."""
+        cart, payment_intent_id = await self.shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
+        await revoke_keys(self.fake_stripe_url, [self.worker_key])
+        await pay(payment_intent_id)  # the customer's card works: only our key is refused
+        return cart["id"], payment_intent_id, await self.shopper.complete(cart["id"])
 
     async def flagged(self) -> dict[str, Any]:
         listed = await self.shopper.http.get(
@@ -75,36 +81,6 @@ class Store:
             if checkout["payment_intent_id"] == payment_intent_id:
                 return dict(checkout["attention"])
         return None
-
-
-@asynccontextmanager
-async def store_with_own_key(
-    temporal_env: WorkflowEnvironment, regions: dict[str, Region], outgoing: Outgoing
-) -> AsyncIterator[Store]:
-    """The store API in-process and a production worker on a queue of their own; the worker talks
-    to Stripe with a key of its own (the API, creating PaymentIntents, with the usual one)."""
-    settings, app = store_on_own_queue(
-        temporal_env.client,
-        "attention",
-        checkout_answer_timeout_seconds=ANSWER_WITHIN,
-        order_operation_wait_seconds=ANSWER_WITHIN,
-    )
-    worker_key = f"sk_test_{new_id('worker').lower()}"
-    worker_settings = settings.model_copy(update={"stripe_secret_key": SecretStr(worker_key)})
-    activities = build_activities(
-        settings=worker_settings,
-        sessionmaker=get_sessionmaker(),
-        stripe_client=stripe_client_from(worker_settings),
-        email_sender=outgoing,
-        analytics=outgoing,
-    )
-    async with (
-        build_worker(temporal_env.client, settings.temporal_task_queue, activities),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://store", timeout=60
-        ) as http,
-    ):
-        yield Store(shopper=Shopper(http=http, regions=regions), worker_key=worker_key)
 
 
 @dataclass
@@ -133,9 +109,19 @@ async def store(
     localstripe_url: str,
     api_url: str,  # the fake Stripe's webhooks go to the stack's API
 ) -> AsyncIterator[Store]:
-    async with store_with_own_key(temporal_env, regions, outgoing) as made:
+    """The store API in-process and a production worker on a queue of their own; the worker talks
+    to Stripe with a key of its own (the API, creating PaymentIntents, with the usual one)."""
+    worker_key = f"sk_test_{new_id('worker').lower()}"
+    async with stack_on_own_queue(
+        temporal_env,
+        regions,
+        outgoing,
+        stripe_key=worker_key,
+        checkout_answer_timeout_seconds=ANSWER_WITHIN,
+        order_operation_wait_seconds=ANSWER_WITHIN,
+    ) as (_, shopper):
         try:
-            yield made
+            yield Store(shopper=shopper, worker_key=worker_key, fake_stripe_url=localstripe_url)
         finally:
             await accept_all_keys(localstripe_url)
 
@@ -193,18 +179,15 @@ async def test_a_revoked_stripe_key_keeps_the_checkout_open_and_flagged_until_it
     store: Store, make_variant: MakeVariant, temporal_env: WorkflowEnvironment, localstripe_url: str
 ) -> None:
     shopper = store.shopper
-    cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
-    await revoke_keys(localstripe_url, [store.worker_key])
-    await pay(payment_intent_id)  # the customer's card works: only our key is refused
-
     # The storefront asks for its order: answered within the bound while the checkout cannot
-    # read the payment (and the fake Stripe sends no event for an authorization: this is the ask).
+    # read the payment.
     started = time.monotonic()
-    pending = await shopper.complete(cart["id"])
+    cart_id, payment_intent_id, pending = await store.paid_with_our_key_refused(make_variant)
+    took = time.monotonic() - started
     assert pending.status_code == 503, pending.text
     assert pending.json()["error"]["code"] == "checkout_pending"
     assert int(pending.headers["Retry-After"]) > 0
-    assert time.monotonic() - started < ANSWER_WITHIN + SLACK
+    assert took < ANSWER_WITHIN + SLACK
 
     # Every attempt of the first round (three) fails: listed, with the failure, in Temporal too.
     attention = await eventually(lambda: store.attention_of(payment_intent_id))
@@ -223,7 +206,7 @@ async def test_a_revoked_stripe_key_keeps_the_checkout_open_and_flagged_until_it
     # The key works again: the next round (after its pause, no one asking) places the order.
     await accept_all_keys(localstripe_url)
     completed = await eventually(
-        lambda: completed_order(shopper, cart["id"]), within=FIRST_PAUSE.total_seconds() * 2 + 30
+        lambda: completed_order(shopper, cart_id), within=FIRST_PAUSE.total_seconds() * 2 + 30
     )
     assert [order.id for order in await orders_of_payment(payment_intent_id)] == [completed["order"]["id"]]
     assert await store.attention_of(payment_intent_id) is None
@@ -235,10 +218,8 @@ async def test_support_retries_a_stuck_step_now(
     store: Store, make_variant: MakeVariant, localstripe_url: str, keys: dict[Role, Key]
 ) -> None:
     shopper = store.shopper
-    cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
-    await revoke_keys(localstripe_url, [store.worker_key])
-    await pay(payment_intent_id)
-    assert (await shopper.complete(cart["id"])).status_code == 503
+    cart_id, payment_intent_id, pending = await store.paid_with_our_key_refused(make_variant)
+    assert pending.status_code == 503
     await eventually(lambda: store.attention_of(payment_intent_id))
 
     as_viewer = await shopper.http.post(
@@ -258,7 +239,7 @@ async def test_support_retries_a_stuck_step_now(
     assert retried.json()["retry"]["action"] == "step_retried"
     # Retried at once, well before the round's pause would have ended.
     completed = await eventually(
-        lambda: completed_order(shopper, cart["id"]), within=FIRST_PAUSE.total_seconds()
+        lambda: completed_order(shopper, cart_id), within=FIRST_PAUSE.total_seconds()
     )
     assert [order.id for order in await orders_of_payment(payment_intent_id)] == [completed["order"]["id"]]
 

@@ -5,11 +5,8 @@ order workflow stuck on its cancellation and retried by support."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
-import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from devstack.fakestripe import accept_all_keys, revoke_keys
@@ -19,20 +16,10 @@ from tests.admin.conftest import bearer
 from tests.checkout.conftest import MakeVariant, make_variant, pay, regions
 from tests.checkout.test_needs_attention import Key, Store, completed_order, keys, store
 from tests.conftest import eventually
+from tests.histories.scenarios import save_workflow_history
 from workflows.steps import FIRST_PAUSE, STEP_ATTEMPTS
 
 __all__ = ["keys", "make_variant", "regions", "store"]
-
-HERE = Path(__file__).resolve().parent
-
-
-async def _save(temporal_env: WorkflowEnvironment, name: str, workflow_id: str) -> None:
-    if name not in os.environ.get("RECORD_HISTORIES", "").split(","):
-        pytest.skip("run through python -m tests.histories.record")
-    path = HERE / f"{name}.json"
-    assert not path.exists(), f"{path} is recorded already"
-    history = await temporal_env.client.get_workflow_handle(workflow_id).fetch_history()
-    path.write_text(history.to_json())
 
 
 async def _retry(store: Store, path: str, support: dict[str, str]) -> dict[str, Any]:
@@ -48,11 +35,8 @@ async def test_checkout_needs_attention_then_recovered(
     localstripe_url: str,
     keys: dict[Role, Key],
 ) -> None:
-    shopper = store.shopper
-    cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
-    await revoke_keys(localstripe_url, [store.worker_key])
-    await pay(payment_intent_id)
-    assert (await shopper.complete(cart["id"])).status_code == 503
+    cart_id, payment_intent_id, pending = await store.paid_with_our_key_refused(make_variant)
+    assert pending.status_code == 503
 
     async def failed(attempts: int) -> bool:
         attention = await store.attention_of(payment_intent_id)
@@ -61,8 +45,8 @@ async def test_checkout_needs_attention_then_recovered(
     await eventually(lambda: failed(2 * STEP_ATTEMPTS), within=FIRST_PAUSE.total_seconds() + 30)
     await accept_all_keys(localstripe_url)
     await _retry(store, f"/admin/checkouts/{payment_intent_id}/retry", bearer(keys[Role.SUPPORT].secret))
-    await eventually(lambda: completed_order(shopper, cart["id"]))
-    await _save(temporal_env, "checkout_needs_attention_then_recovered", payment_intent_id)
+    await eventually(lambda: completed_order(store.shopper, cart_id))
+    await save_workflow_history(temporal_env, "checkout_needs_attention_then_recovered", payment_intent_id)
 
 
 async def test_checkout_terminated_then_reset(
@@ -75,7 +59,7 @@ async def test_checkout_terminated_then_reset(
     await _retry(store, f"/admin/checkouts/{payment_intent_id}/retry", bearer(keys[Role.SUPPORT].secret))
     await pay(payment_intent_id)
     await eventually(lambda: completed_order(shopper, cart["id"]))
-    await _save(temporal_env, "checkout_terminated_then_reset", payment_intent_id)
+    await save_workflow_history(temporal_env, "checkout_terminated_then_reset", payment_intent_id)
 
 
 async def test_order_needs_attention_then_retried(
@@ -101,4 +85,6 @@ async def test_order_needs_attention_then_retried(
         return bool((await store.order(order["id"]))["status"] == "canceled")
 
     await eventually(canceled)
-    await _save(temporal_env, "order_needs_attention_then_retried", order_workflow_id(payment_intent_id))
+    await save_workflow_history(
+        temporal_env, "order_needs_attention_then_retried", order_workflow_id(payment_intent_id)
+    )

@@ -7,20 +7,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from pydantic import SecretStr
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from core.db import get_sessionmaker
 from core.settings import get_settings
-from core.stripe_gateway import stripe_client_from
 from devstack.fakestripe import accept_all_keys, revoke_keys
 from domain.attention import RETRY_NOW_SIGNAL, Attention
 from domain.checkout import PAYMENT_EVENT_SIGNAL, CheckoutState, CheckoutStatus, PaymentEvent
 from domain.ids import new_id
-from tests.checkout.conftest import MakeVariant, Shopper, orders_of_payment, pay
+from tests.checkout.conftest import MakeVariant, Shopper, orders_of_payment, pay, worker_activities
 from tests.conftest import Outgoing, eventually
-from worker import build_activities, build_worker
+from worker import build_worker
 from workflows.checkout import CheckoutWorkflow
 from workflows.steps import NEEDS_ATTENTION_KEY, STEP_ATTEMPTS, pause_after
 
@@ -32,14 +29,7 @@ async def refused_key(
     """A worker on the time-skipping server whose own Stripe key the fake Stripe refuses."""
     settings = get_settings()
     key = f"sk_test_{new_id('worker').lower()}"
-    worker_settings = settings.model_copy(update={"stripe_secret_key": SecretStr(key)})
-    activities = build_activities(
-        settings=worker_settings,
-        sessionmaker=get_sessionmaker(),
-        stripe_client=stripe_client_from(worker_settings),
-        email_sender=outgoing,
-        analytics=outgoing,
-    )
+    activities = worker_activities(settings, outgoing, stripe_key=key)
     async with build_worker(time_skipping_env.client, settings.temporal_task_queue, activities):
         try:
             yield key
