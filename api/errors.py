@@ -189,6 +189,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "workflow_not_found": 404,
     "workflow_completed": 409,
     "workflow_not_stuck": 409,
+    "workflow_not_resettable": 409,
     "return_not_found": 404,
     "refund_not_found": 404,
     "order_not_paid": 409,

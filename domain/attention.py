@@ -28,7 +28,9 @@ class Attention(BaseModel):
     """A step that failed every attempt of its last round and waits for the next one (or a retry)."""
 
     step: str
-    reason: str  # CONFIGURATION_ERROR, "step_failing", or one of CLOSED_RUN_REASONS
+    # CONFIGURATION_ERROR or "step_failing" (an activity), "workflow_task_failing" (the workflow's
+    # own code), or one of CLOSED_RUN_REASONS.
+    reason: str
     last_failure: str
     attempts: int
     since: datetime

@@ -23,6 +23,8 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowHistoryEventFilterType,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -98,6 +100,12 @@ class WorkflowNotStuck(ServiceError):
     """Running, and no step is failing: there is nothing to retry."""
 
     code = "workflow_not_stuck"
+
+
+class WorkflowNotResettable(ServiceError):
+    """Its code never got past its first workflow task: a fix, once deployed, is picked up by itself."""
+
+    code = "workflow_not_resettable"
 
 
 class OperationPending(ServiceError):
@@ -293,9 +301,19 @@ _STATE_QUERIES: dict[str, tuple[str, type[CheckoutState] | type[OrderWorkflowSta
 _NEEDS_ATTENTION = SearchAttributeKey.for_bool(NEEDS_ATTENTION)
 _ATTENTION_REASON = SearchAttributeKey.for_keyword(ATTENTION_REASON)
 _NOT_COMPLETED = ("Failed", "Terminated", "TimedOut")
+_TASK_FAILURE_EVENTS = (
+    EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+)
+# What Temporal itself reports on a run whose workflow task keeps failing (a bug, a payload the
+# code cannot read): the system search attribute the Temporal UI's "task failures" view reads.
+_REPORTED_PROBLEMS = SearchAttributeKey.for_keyword_list("TemporalReportedProblems")
+_TASK_PROBLEMS = ("category=WorkflowTaskFailed", "category=WorkflowTaskTimedOut")
 NEEDS_ATTENTION_QUERY = (
     f"WorkflowType IN ('{CHECKOUT_WORKFLOW}', '{ORDER_WORKFLOW}') AND ({NEEDS_ATTENTION} = true"
-    f" OR ExecutionStatus IN ({', '.join(repr(s) for s in _NOT_COMPLETED)}))"
+    f" OR ExecutionStatus IN ({', '.join(repr(s) for s in _NOT_COMPLETED)})"
+    f" OR (ExecutionStatus = 'Running' AND TemporalReportedProblems IN"
+    f" ({', '.join(repr(p) for p in _TASK_PROBLEMS)})))"
 )
 
 
@@ -325,16 +343,18 @@ async def _flagged(
     status = description.status
     if status == WorkflowExecutionStatus.RUNNING:
         attention = await _live_attention(handle, workflow_type)
-        if attention is None:  # visibility lags: the step recovered meanwhile
-            if not search_attributes.get(_NEEDS_ATTENTION):
-                return None
-            attention = Attention(
+        if attention is None and _task_failing(description.typed_search_attributes):
+            attention = await _workflow_task_failure(handle)
+        if attention is None and search_attributes.get(_NEEDS_ATTENTION):
+            attention = Attention(  # flagged, and no worker answers its Query now
                 step="unknown",
                 reason=search_attributes.get(_ATTENTION_REASON) or "step_failing",
                 last_failure="the workflow did not answer its state query",
                 attempts=0,
                 since=description.start_time,
             )
+        if attention is None:  # visibility lags: the step recovered meanwhile
+            return None
     else:
         latest = await temporal.get_workflow_handle(workflow_id).describe()
         if latest.run_id != run_id or status is None or status.name not in CLOSED_RUN_REASONS:
@@ -361,10 +381,35 @@ async def _live_attention(handle: WorkflowHandle[Any, Any], workflow_type: str) 
         async with asyncio.timeout(STATE_QUERY_SECONDS):
             query, state_type = _STATE_QUERIES[workflow_type]
             state = await handle.query(query, result_type=state_type)
-    except (TimeoutError, RPCError):
+    except (TimeoutError, RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
         return None
     attention: Attention | None = state.attention
     return attention
+
+
+def _task_failing(search_attributes: TypedSearchAttributes) -> bool:
+    return any(problem in _TASK_PROBLEMS for problem in search_attributes.get(_REPORTED_PROBLEMS) or [])
+
+
+async def _workflow_task_failure(handle: WorkflowHandle[Any, Any]) -> Attention | None:
+    """The workflow's code itself fails (its workflow task): the failures since it last got past one."""
+    failures: list[HistoryEvent] = []
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            failures = []
+        elif event.event_type in _TASK_FAILURE_EVENTS:
+            failures.append(event)
+    if not failures:
+        return None
+    last = failures[-1]
+    message = last.workflow_task_failed_event_attributes.failure.message or "the workflow task timed out"
+    return Attention(
+        step="workflow_task",
+        reason="workflow_task_failing",
+        last_failure=message[:1000],
+        attempts=len(failures),
+        since=failures[0].event_time.ToDatetime(tzinfo=UTC),
+    )
 
 
 async def _close_reason(handle: WorkflowHandle[Any, Any]) -> str:
@@ -398,13 +443,14 @@ async def retry_workflow(temporal: Client, workflow_id: str, *, reason: str, act
     status = description.status
     if status in (WorkflowExecutionStatus.COMPLETED, WorkflowExecutionStatus.CONTINUED_AS_NEW):
         raise WorkflowCompleted(f"Workflow {workflow_id!r} completed; there is nothing to retry")
-    if status == WorkflowExecutionStatus.RUNNING:
+    if status == WorkflowExecutionStatus.RUNNING and not _task_failing(description.typed_search_attributes):
         if await _live_attention(handle, description.workflow_type) is None:
             raise WorkflowNotStuck(f"Workflow {workflow_id!r} is running and no step is failing")
         await handle.signal(RETRY_NOW_SIGNAL)
         return RetryOutcome(
             workflow_id=workflow_id, run_id=description.run_id, action="step_retried", status="RUNNING"
         )
+    # Ended without completing, or running with its workflow task failing (reset: today's code now).
     closed = temporal.get_workflow_handle(workflow_id, run_id=description.run_id)
     last_task = await _last_completed_workflow_task(closed)
     reset = await temporal.workflow_service.reset_workflow_execution(
@@ -428,5 +474,7 @@ async def _last_completed_workflow_task(handle: WorkflowHandle[Any, Any]) -> int
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
             last = event
     if last is None:
-        raise WorkflowNotStuck(f"Workflow {handle.id!r} never completed a workflow task; start it anew")
+        raise WorkflowNotResettable(
+            f"Workflow {handle.id!r} never completed a workflow task: there is no point to reset it to"
+        )
     return last.event_id

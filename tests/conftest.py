@@ -214,7 +214,14 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter,
         dev_server_existing_path=venv_binary("temporal"),
         search_attributes=[SEARCH_ATTRIBUTE_KEYS[kind](name) for name, kind in SEARCH_ATTRIBUTES.items()],
-        dev_server_extra_args=["--log-level", "error"],
+        dev_server_extra_args=[
+            "--log-level",
+            "error",
+            # Temporal reports a failing workflow task (TemporalReportedProblems, which the
+            # needs-attention list reads) after its first failure here instead of its fifth.
+            "--dynamic-config-value",
+            "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute=1",
+        ],
     )
     try:
         yield env

@@ -48,6 +48,7 @@ class Store:
     # The worker's own Stripe key: revoking it breaks this worker's Stripe calls only.
     worker_key: str
     fake_stripe_url: str
+    task_queue: str
 
     async def paid_with_our_key_refused(self, make_variant: MakeVariant) -> tuple[str, str, httpx.Response]:
         """A checkout paid by the customer while Stripe refuses the worker's key, and the
@@ -71,8 +72,8 @@ class Store:
         return dict(view.json()["order"])
 
     async def order_attention_of(self, order_id: str) -> dict[str, Any] | None:
-        for workflow in (await self.flagged())["order_workflows"]:
-            if workflow["order_id"] == order_id:
+        for workflow in (await self.flagged())["workflows"]:
+            if workflow["order_id"] == order_id and workflow["workflow_type"] == "OrderWorkflow":
                 return dict(workflow["attention"])
         return None
 
@@ -119,9 +120,14 @@ async def store(
         stripe_key=worker_key,
         checkout_answer_timeout_seconds=ANSWER_WITHIN,
         order_operation_wait_seconds=ANSWER_WITHIN,
-    ) as (_, shopper):
+    ) as (settings, shopper):
         try:
-            yield Store(shopper=shopper, worker_key=worker_key, fake_stripe_url=localstripe_url)
+            yield Store(
+                shopper=shopper,
+                worker_key=worker_key,
+                fake_stripe_url=localstripe_url,
+                task_queue=settings.temporal_task_queue,
+            )
         finally:
             await accept_all_keys(localstripe_url)
 
@@ -362,3 +368,36 @@ async def _answered(request: Awaitable[httpx.Response]) -> dict[str, Any] | None
 async def checkouts_of_cart(cart_id: str) -> list[Checkout]:
     async with get_sessionmaker()() as session:
         return list(await session.scalars(select(Checkout).where(Checkout.cart_id == cart_id)))
+
+
+@pytest.mark.e2e
+async def test_a_checkout_whose_workflow_task_keeps_failing_is_listed(
+    store: Store, temporal_env: WorkflowEnvironment, keys: dict[Role, Key]
+) -> None:
+    # A start whose input the workflow cannot read (as from an older or broken client): its
+    # first workflow task fails, again and again; no checkout row exists.
+    workflow_id = f"pi_{new_id('broken')}"
+    await temporal_env.client.start_workflow(
+        "CheckoutWorkflow", {"payment_intent": "no such field"}, id=workflow_id, task_queue=store.task_queue
+    )
+
+    async def listed() -> dict[str, Any] | None:
+        flagged = [w for w in (await store.flagged())["workflows"] if w["workflow_id"] == workflow_id]
+        return flagged[0] if flagged else None
+
+    workflow = await eventually(listed)
+    assert (workflow["workflow_type"], workflow["status"]) == ("CheckoutWorkflow", "RUNNING")
+    assert (workflow["attention"]["step"], workflow["attention"]["reason"]) == (
+        "workflow_task",
+        "workflow_task_failing",
+    )
+    assert "decoding arguments" in workflow["attention"]["last_failure"]
+    assert workflow["attention"]["attempts"] >= 1
+    # Its code never got past a workflow task: nothing to reset to (a deployed fix is picked up).
+    retried = await store.shopper.http.post(
+        f"/admin/checkouts/{workflow_id}/retry",
+        json={"reason": "try"},
+        headers=bearer(keys[Role.SUPPORT].secret),
+    )
+    assert (retried.status_code, retried.json()["error"]["code"]) == (409, "workflow_not_resettable")
+    await temporal_env.client.get_workflow_handle(workflow_id).terminate(reason="test over")

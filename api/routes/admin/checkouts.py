@@ -49,21 +49,24 @@ class CheckoutOut(BaseModel):
     attention: Attention | None = None
 
 
-class OrderWorkflowOut(BaseModel):
-    """An order's workflow that needs attention (with `needs_attention=true`)."""
+class FlaggedWorkflowOut(BaseModel):
+    """A checkout or order workflow that needs attention (with `needs_attention=true`)."""
 
     workflow_id: str
-    order_id: str | None
-    payment_intent_id: str | None
+    workflow_type: str  # CheckoutWorkflow or OrderWorkflow
+    run_id: str
     status: str  # Temporal's execution status
+    payment_intent_id: str
+    order_id: str | None
     attention: Attention
     temporal_ui_url: str
 
 
 class CheckoutList(BaseModel):
     checkouts: list[CheckoutOut]
-    # Only with `needs_attention=true`: the order workflows that need it too.
-    order_workflows: list[OrderWorkflowOut] = []
+    # Only with `needs_attention=true`: every checkout and order workflow that needs it, also a
+    # checkout with no row above (started by a webhook, stuck before it recorded itself).
+    workflows: list[FlaggedWorkflowOut] = []
 
 
 class CheckoutDetail(BaseModel):
@@ -131,34 +134,33 @@ async def list_checkouts(
     flagged = await _needing_attention(await get_temporal(request), limit)
     checkouts = {f.workflow_id: f.attention for f in flagged if f.workflow_type == CHECKOUT_WORKFLOW}
     rows = await session.scalars(query.where(Checkout.payment_intent_id.in_(checkouts)))
-    orders = [f for f in flagged if f.workflow_type == ORDER_WORKFLOW]
+    payments = {f.workflow_id: _payment_of(f) for f in flagged}
     order_ids = {
         payment: order
         for payment, order in await session.execute(
-            select(Order.payment_intent_id, Order.id).where(
-                Order.payment_intent_id.in_([_order_payment(f.workflow_id) for f in orders])
-            )
+            select(Order.payment_intent_id, Order.id).where(Order.payment_intent_id.in_(payments.values()))
         )
     }
     return CheckoutList(
         checkouts=[_checkout_out(settings, c, checkouts[c.payment_intent_id]) for c in rows],
-        order_workflows=[
-            OrderWorkflowOut(
-                workflow_id=f.workflow_id,
-                order_id=order_ids.get(_order_payment(f.workflow_id)),
-                payment_intent_id=_order_payment(f.workflow_id),
-                status=f.status,
-                attention=f.attention,
+        workflows=[
+            FlaggedWorkflowOut(
+                **f.model_dump(),
+                payment_intent_id=payments[f.workflow_id],
+                order_id=order_ids.get(payments[f.workflow_id]),
                 temporal_ui_url=temporal_ui_url(settings, f.workflow_id),
             )
-            for f in orders
+            for f in flagged
         ],
     )
 
 
-def _order_payment(workflow_id: str) -> str:
-    """The PaymentIntent ID in an order workflow's ID (`{pi}:order`, domain.ids.order_workflow_id)."""
-    return workflow_id.rsplit(":", 1)[0]
+def _payment_of(flagged: FlaggedWorkflow) -> str:
+    """The PaymentIntent ID behind a workflow: the checkout's ID, or the order's `{pi}:order`
+    (domain.ids.order_workflow_id)."""
+    if flagged.workflow_type == ORDER_WORKFLOW:
+        return flagged.workflow_id.rsplit(":", 1)[0]
+    return flagged.workflow_id
 
 
 async def _needing_attention(temporal: Client, limit: int) -> list[FlaggedWorkflow]:
@@ -191,9 +193,11 @@ async def get_checkout(
 RETRY_REFUSALS = {
     404: refusal("No such workflow", "workflow_not_found"),
     409: refusal(
-        "The workflow completed (nothing to retry), or it runs and no step is failing",
+        "The workflow completed (nothing to retry), it runs and no step is failing, or its code"
+        " never got past its first workflow task (nothing to reset to)",
         "workflow_completed",
         "workflow_not_stuck",
+        "workflow_not_resettable",
     ),
 }
 
