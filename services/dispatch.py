@@ -428,7 +428,9 @@ async def _close_reason(handle: WorkflowHandle[Any, Any]) -> str:
     return "closed"
 
 
-async def retry_workflow(temporal: Client, workflow_id: str, *, reason: str, actor: str) -> RetryOutcome:
+async def retry_workflow(
+    temporal: Client, workflow_type: str, workflow_id: str, *, reason: str, actor: str
+) -> RetryOutcome:
     """Support's one call. A run that ended without completing is reset to its last completed
     workflow task (Temporal's Reset; the signals it had received are applied again) and continues
     on today's code as a new run; a running one whose step keeps failing retries that step now
@@ -440,6 +442,8 @@ async def retry_workflow(temporal: Client, workflow_id: str, *, reason: str, act
         if error.status == RPCStatusCode.NOT_FOUND:
             raise WorkflowNotFound(f"No workflow {workflow_id!r}") from error
         raise
+    if description.workflow_type != workflow_type:
+        raise WorkflowNotFound(f"No {workflow_type} {workflow_id!r}")
     status = description.status
     if status in (WorkflowExecutionStatus.COMPLETED, WorkflowExecutionStatus.CONTINUED_AS_NEW):
         raise WorkflowCompleted(f"Workflow {workflow_id!r} completed; there is nothing to retry")

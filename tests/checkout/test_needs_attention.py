@@ -270,6 +270,8 @@ async def test_a_completed_checkout_is_not_retried_and_an_unknown_one_is_not_fou
     assert await eventually(closed)  # the run closes just after answering `complete`
     unknown = await retry("/admin/checkouts/pi_unknown/retry")
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "workflow_not_found")
+    an_order = await retry(f"/admin/checkouts/{payment_intent_id}:order/retry")  # not a checkout
+    assert (an_order.status_code, an_order.json()["error"]["code"]) == (404, "workflow_not_found")
     no_order = await retry("/admin/orders/order_unknown/retry")
     assert (no_order.status_code, no_order.json()["error"]["code"]) == (404, "order_not_found")
     # The order's workflow runs (shipments, refunds to come) and nothing fails: nothing to retry.

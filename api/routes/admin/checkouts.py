@@ -202,10 +202,14 @@ RETRY_REFUSALS = {
 }
 
 
-async def retry(temporal: Client, workflow_id: str, body: RetryIn, actor: str) -> RetryOutcome:
+async def retry(
+    temporal: Client, workflow_type: str, workflow_id: str, body: RetryIn, actor: str
+) -> RetryOutcome:
     """Temporal's part of a retry (services.dispatch); Temporal down is a 503."""
     try:
-        return await dispatch.retry_workflow(temporal, workflow_id, reason=body.reason, actor=actor)
+        return await dispatch.retry_workflow(
+            temporal, workflow_type, workflow_id, reason=body.reason, actor=actor
+        )
     except RPCError as exc:
         raise temporal_unavailable() from exc
 
@@ -232,7 +236,7 @@ async def retry_checkout(
     """Support's one call: a checkout run that failed, was terminated or timed out is reset to its
     last completed workflow task (its signals kept) and continues on today's code; a running one
     whose step keeps failing retries it now. Recorded in the audit log with the key's name."""
-    outcome = await retry(temporal, payment_intent_id, body, principal.name)
+    outcome = await retry(temporal, CHECKOUT_WORKFLOW, payment_intent_id, body, principal.name)
     async with session.begin():
         await audit.record(
             session,

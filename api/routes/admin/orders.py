@@ -59,7 +59,13 @@ from domain.orders.operations import (
 )
 from domain.orders.records import OrderEventType
 from domain.orders.statuses import FulfillmentStatus, OrderStatus, PaymentStatus, RefundStatus
-from domain.orders.workflow import CANCEL_UPDATE, REFUND_UPDATE, REQUEST_RETURN_UPDATE, SHIP_UPDATE
+from domain.orders.workflow import (
+    CANCEL_UPDATE,
+    ORDER_WORKFLOW,
+    REFUND_UPDATE,
+    REQUEST_RETURN_UPDATE,
+    SHIP_UPDATE,
+)
 from domain.text import SINGLE_LINE_PATTERN
 from models import Fulfillment, Order, Refund, Return
 from services import dispatch, orders
@@ -405,7 +411,7 @@ async def retry_order_workflow(
     order = await orders.get_order(session, order_id)
     workflow_id = order_workflow_id(order.payment_intent_id)
     await session.close()  # no connection held while Temporal works
-    outcome = await retry(temporal, workflow_id, body, principal.name)
+    outcome = await retry(temporal, ORDER_WORKFLOW, workflow_id, body, principal.name)
     async with session.begin():
         await orders.record_event(
             session,
