@@ -252,7 +252,7 @@ async def test_support_retries_a_stuck_step_now(
 
 @pytest.mark.e2e
 async def test_a_completed_checkout_is_not_retried_and_an_unknown_one_is_not_found(
-    store: Store, make_variant: MakeVariant, keys: dict[Role, Key]
+    store: Store, make_variant: MakeVariant, temporal_env: WorkflowEnvironment, keys: dict[Role, Key]
 ) -> None:
     shopper = store.shopper
     cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
@@ -268,6 +268,16 @@ async def test_a_completed_checkout_is_not_retried_and_an_unknown_one_is_not_fou
         return answer.status_code == 409 and answer.json()["error"]["code"] == "workflow_completed"
 
     assert await eventually(closed)  # the run closes just after answering `complete`
+    # Steps that succeed at once cost nothing more: no NeedsAttention upsert, no timer.
+    history = await temporal_env.client.get_workflow_handle(payment_intent_id).fetch_history()
+    upserted = {
+        name
+        for event in history.events
+        if event.HasField("upsert_workflow_search_attributes_event_attributes")
+        for name in event.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+    }
+    assert "NeedsAttention" not in upserted
+    assert not [event for event in history.events if event.HasField("timer_fired_event_attributes")]
     unknown = await retry("/admin/checkouts/pi_unknown/retry")
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "workflow_not_found")
     an_order = await retry(f"/admin/checkouts/{payment_intent_id}:order/retry")  # not a checkout
