@@ -6,11 +6,13 @@ failure past a round's attempts (Stripe or the database down, a rotated Stripe k
 channel without a stock location: `configuration_error`) does not fail the run: the workflow
 marks itself `NeedsAttention = true` (+ `AttentionReason`), publishes the failure in its `state`
 Query, and waits (a durable timer that doubles up to MAX_PAUSE, or support's `retry_now` signal)
-before the next round; the first success clears the mark. A step that succeeds at once costs no
-extra command but the patch marker every new run records once.
+before the next round; the first success clears the mark. A step that succeeds at once costs
+nothing: no extra command, upsert or marker.
 
-Histories recorded before this runner replay its old path (`workflow.patched`): unbounded
-retries, no pauses.
+Replay: the retry policy of a scheduled activity is not part of what a replay compares, so steps
+are always scheduled with STEP_RETRY; what is new in the history (the mark, the pause) comes only
+after a round of attempts failed, behind `workflow.patched(ATTENTION_PATCH)` asked there. Runs
+recorded before the runner never reach it (their steps retried without end inside one activity).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.attention import ATTENTION_REASON, CONFIGURATION_ERROR, NEEDS_ATTENTION, Attention
-    from workflows.policies import SIDE_EFFECT_RETRY, business_refusal
+    from workflows.policies import business_refusal
 
 # Never rename it: histories recorded with the runner carry this marker.
 ATTENTION_PATCH = "needs-attention"
@@ -76,8 +78,6 @@ class StepRunner:
 
     async def run(self, step: str, call: Callable[[RetryPolicy], Awaitable[T]]) -> T:
         """`call(retry_policy)` until it succeeds or is refused for good (the refusal is raised)."""
-        if not workflow.patched(ATTENTION_PATCH):
-            return await call(SIDE_EFFECT_RETRY)
         rounds = 0
         while True:
             try:
@@ -86,6 +86,8 @@ class StepRunner:
                 if business_refusal(error) is not None:
                     self._recovered(step)
                     raise
+                if not workflow.patched(ATTENTION_PATCH):
+                    raise  # as before the runner: the failure reaches the workflow
                 rounds += 1
                 await self._wait_for_next_round(step, error, rounds)
                 continue

@@ -4,6 +4,7 @@ flagged until it works again (end to end: the dev server, the fake Stripe, the r
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from tests.checkout.conftest import (
     stack_on_own_queue,
 )
 from tests.conftest import Outgoing, eventually
-from workflows.steps import FIRST_PAUSE
+from workflows.steps import ATTENTION_PATCH, FIRST_PAUSE
 
 __all__ = ["make_variant", "regions"]
 
@@ -268,7 +269,7 @@ async def test_a_completed_checkout_is_not_retried_and_an_unknown_one_is_not_fou
         return answer.status_code == 409 and answer.json()["error"]["code"] == "workflow_completed"
 
     assert await eventually(closed)  # the run closes just after answering `complete`
-    # Steps that succeed at once cost nothing more: no NeedsAttention upsert, no timer.
+    # Steps that succeed at once cost nothing more: no NeedsAttention upsert, no marker, no timer.
     history = await temporal_env.client.get_workflow_handle(payment_intent_id).fetch_history()
     upserted = {
         name
@@ -277,6 +278,12 @@ async def test_a_completed_checkout_is_not_retried_and_an_unknown_one_is_not_fou
         for name in event.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
     }
     assert "NeedsAttention" not in upserted
+    patches = {
+        json.loads(event.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"]
+        for event in history.events
+        if event.marker_recorded_event_attributes.marker_name == "core_patch"
+    }
+    assert ATTENTION_PATCH not in patches
     assert not [event for event in history.events if event.HasField("timer_fired_event_attributes")]
     unknown = await retry("/admin/checkouts/pi_unknown/retry")
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "workflow_not_found")
