@@ -51,14 +51,26 @@ class Store:
     fake_stripe_url: str
     task_queue: str
 
+    async def open_checkout(self, make_variant: MakeVariant) -> tuple[str, str]:
+        """A cart of one fresh variant and its payment session: (cart ID, PaymentIntent ID)."""
+        cart, payment_intent_id = await self.shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
+        return str(cart["id"]), payment_intent_id
+
+    async def buy(self, make_variant: MakeVariant) -> tuple[str, dict[str, Any]]:
+        """Paid and completed: (PaymentIntent ID, the order as `complete` answers it)."""
+        cart_id, payment_intent_id = await self.open_checkout(make_variant)
+        await pay(payment_intent_id)
+        completed = await eventually(lambda: completed_order(self.shopper, cart_id))
+        return payment_intent_id, dict(completed["order"])
+
     async def paid_with_our_key_refused(self, make_variant: MakeVariant) -> tuple[str, str, httpx.Response]:
         """A checkout paid by the customer while Stripe refuses the worker's key, and the
         storefront's `complete` (the fake sends no event for an authorization: this is the ask
         that makes the checkout re-read the payment). Returns (cart ID, PaymentIntent ID, that answer)."""
-        cart, payment_intent_id = await self.shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
+        cart_id, payment_intent_id = await self.open_checkout(make_variant)
         await revoke_keys(self.fake_stripe_url, [self.worker_key])
         await pay(payment_intent_id)  # the customer's card works: only our key is refused
-        return cart["id"], payment_intent_id, await self.shopper.complete(cart["id"])
+        return cart_id, payment_intent_id, await self.shopper.complete(cart_id)
 
     async def flagged(self) -> dict[str, Any]:
         listed = await self.shopper.http.get(
@@ -143,7 +155,7 @@ async def test_a_checkout_terminated_by_mistake_is_listed_retried_and_paid_once(
     store: Store, make_variant: MakeVariant, temporal_env: WorkflowEnvironment, keys: dict[Role, Key]
 ) -> None:
     shopper = store.shopper
-    cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
+    cart_id, payment_intent_id = await store.open_checkout(make_variant)
     handle = temporal_env.client.get_workflow_handle(payment_intent_id)
     terminated_run = (await handle.describe()).run_id
     await handle.terminate(reason="clicked the wrong workflow")
@@ -164,7 +176,7 @@ async def test_a_checkout_terminated_by_mistake_is_listed_retried_and_paid_once(
     assert (await handle.describe()).run_id == retry["run_id"]
 
     await pay(payment_intent_id)
-    completed = await eventually(lambda: completed_order(shopper, cart["id"]))
+    completed = await eventually(lambda: completed_order(shopper, cart_id))
     assert [order.id for order in await orders_of_payment(payment_intent_id)] == [completed["order"]["id"]]
     assert await store.attention_of(payment_intent_id) is None
 
@@ -256,9 +268,7 @@ async def test_a_completed_checkout_is_not_retried_and_an_unknown_one_is_not_fou
     store: Store, make_variant: MakeVariant, temporal_env: WorkflowEnvironment, keys: dict[Role, Key]
 ) -> None:
     shopper = store.shopper
-    cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
-    await pay(payment_intent_id)
-    completed = await eventually(lambda: completed_order(shopper, cart["id"]))
+    payment_intent_id, order = await store.buy(make_variant)
     support = bearer(keys[Role.SUPPORT].secret)
 
     async def retry(path: str) -> httpx.Response:
@@ -292,7 +302,7 @@ async def test_a_completed_checkout_is_not_retried_and_an_unknown_one_is_not_fou
     no_order = await retry("/admin/orders/order_unknown/retry")
     assert (no_order.status_code, no_order.json()["error"]["code"]) == (404, "order_not_found")
     # The order's workflow runs (shipments, refunds to come) and nothing fails: nothing to retry.
-    running = await retry(f"/admin/orders/{completed['order']['id']}/retry")
+    running = await retry(f"/admin/orders/{order['id']}/retry")
     assert (running.status_code, running.json()["error"]["code"]) == (409, "workflow_not_stuck")
     blank = await shopper.http.post(
         f"/admin/checkouts/{payment_intent_id}/retry", json={"reason": "  "}, headers=support
@@ -305,9 +315,7 @@ async def test_an_order_workflow_stuck_on_a_refused_key_is_listed_and_retried_by
     store: Store, make_variant: MakeVariant, localstripe_url: str, keys: dict[Role, Key]
 ) -> None:
     shopper = store.shopper
-    cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
-    await pay(payment_intent_id)
-    order = (await eventually(lambda: completed_order(shopper, cart["id"])))["order"]
+    _, order = await store.buy(make_variant)
     await revoke_keys(localstripe_url, [store.worker_key])
 
     support = bearer(keys[Role.SUPPORT].secret)

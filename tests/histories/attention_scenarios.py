@@ -53,12 +53,12 @@ async def test_checkout_terminated_then_reset(
     store: Store, make_variant: MakeVariant, temporal_env: WorkflowEnvironment, keys: dict[Role, Key]
 ) -> None:
     shopper = store.shopper
-    cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
+    cart_id, payment_intent_id = await store.open_checkout(make_variant)
     await temporal_env.client.get_workflow_handle(payment_intent_id).terminate(reason="by mistake")
     await eventually(lambda: store.attention_of(payment_intent_id))
     await _retry(store, f"/admin/checkouts/{payment_intent_id}/retry", bearer(keys[Role.SUPPORT].secret))
     await pay(payment_intent_id)
-    await eventually(lambda: completed_order(shopper, cart["id"]))
+    await eventually(lambda: completed_order(shopper, cart_id))
     await save_workflow_history(temporal_env, "checkout_terminated_then_reset", payment_intent_id)
 
 
@@ -71,9 +71,7 @@ async def test_order_needs_attention_then_retried(
 ) -> None:
     shopper = store.shopper
     support = bearer(keys[Role.SUPPORT].secret)
-    cart, payment_intent_id = await shopper.open_checkout("eur", [(await make_variant(stock=5), 1)])
-    await pay(payment_intent_id)
-    order = (await eventually(lambda: completed_order(shopper, cart["id"])))["order"]
+    payment_intent_id, order = await store.buy(make_variant)
     await revoke_keys(localstripe_url, [store.worker_key])
     canceling = await shopper.http.post(f"/admin/orders/{order['id']}/cancel", json={}, headers=support)
     assert canceling.status_code == 503, canceling.text
