@@ -32,7 +32,7 @@ class PaymentActivities:
     async def _retrieve(self, payment_intent_id: str) -> PaymentIntentSnapshot:
         try:
             return await stripe_gateway.retrieve_payment_intent(payment_intent_id, client=self._stripe)
-        except (stripe.InvalidRequestError, stripe.AuthenticationError, stripe.PermissionError) as exc:
+        except stripe.InvalidRequestError as exc:  # (a rejected API key: activities.errors)
             raise _business_error(exc) from exc
 
     @activity.defn

@@ -185,6 +185,11 @@ STATUS_BY_CODE: dict[str, int] = {
     "cart_changed": 409,
     # After the order (domain.orders.operations, services/, Stripe's refusals of a refund)
     "order_not_found": 404,
+    # Support's retries (services.dispatch)
+    "workflow_not_found": 404,
+    "workflow_completed": 409,
+    "workflow_not_stuck": 409,
+    "workflow_not_resettable": 409,
     "return_not_found": 404,
     "refund_not_found": 404,
     "order_not_paid": 409,

@@ -6,12 +6,16 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.attention import Attention
+
 # Every custom search attribute a workflow sets (the OrderWorkflow sets OrderId and OrderStatus).
 SEARCH_ATTRIBUTES = {
     "CartId": "Keyword",
     "OrderId": "Keyword",
     "CheckoutStatus": "Keyword",
     "OrderStatus": "Keyword",
+    "NeedsAttention": "Bool",  # domain.attention: a step keeps failing (the UI's `NeedsAttention = true`)
+    "AttentionReason": "Keyword",
 }
 
 # The names the checkout workflow answers to: its definition declares them, services.dispatch
@@ -136,6 +140,8 @@ class CheckoutState(BaseModel):
     failure_message: str | None = None
     payment_checks: int = 0
     events_seen: int = 0
+    # Set while a step keeps failing (the workflow waits to retry it); None otherwise.
+    attention: Attention | None = None
 
 
 class CompletionResult(BaseModel):

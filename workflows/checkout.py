@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
     from activities.orders import OrderActivities
     from activities.payments import PaymentActivities
+    from domain.attention import RETRY_NOW_SIGNAL
     from domain.checkout import (
         CHECKOUT_STATE_QUERY,
         CHECKOUT_WORKFLOW,
@@ -54,7 +55,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.fulfillment import FulfillmentWorkflow
     from workflows.order import OrderWorkflow
-    from workflows.policies import EMAIL_RETRY, SIDE_EFFECT_RETRY, SIDE_EFFECT_TIMEOUT, business_refusal
+    from workflows.policies import EMAIL_RETRY, SIDE_EFFECT_TIMEOUT, business_refusal
+    from workflows.steps import StepRunner, step_name
 
 CART_ID = SearchAttributeKey.for_keyword("CartId")
 ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
@@ -97,6 +99,7 @@ class CheckoutWorkflow:
         self._unwritten_attributes: list[SearchAttributeUpdate[Any]] = []
         # Reservation (first or after a cart change) and order placement never interleave.
         self._lock = asyncio.Lock()
+        self._steps = StepRunner()
 
     # --- how the outside world talks to a checkout -------------------------------------------
 
@@ -138,9 +141,14 @@ class CheckoutWorkflow:
             failure_message=self._state.failure_message,
         )
 
+    @workflow.signal(name=RETRY_NOW_SIGNAL)
+    def retry_now(self) -> None:
+        """Support: run the failing step again now instead of at the end of its pause."""
+        self._steps.retry_now()
+
     @workflow.query(name=CHECKOUT_STATE_QUERY)
     def state(self) -> CheckoutState:
-        return self._state
+        return self._state.model_copy(update={"attention": self._steps.attention})
 
     # --- the checkout itself -------------------------------------------------------------------
 
@@ -264,7 +272,9 @@ class CheckoutWorkflow:
 
     async def _confirm(self, order: OrderRef) -> None:
         try:
-            await self._execute(NotificationActivities.send_order_confirmation, order.order_id, EMAIL_RETRY)
+            await self._best_effort(
+                NotificationActivities.send_order_confirmation, order.order_id, EMAIL_RETRY
+            )
         except ActivityError:
             workflow.logger.warning(
                 "confirmation email for %s could not be sent",
@@ -274,7 +284,9 @@ class CheckoutWorkflow:
 
     async def _track(self, order: OrderRef) -> None:
         try:
-            await self._execute(NotificationActivities.track_order_placed, order.order_id, ANALYTICS_RETRY)
+            await self._best_effort(
+                NotificationActivities.track_order_placed, order.order_id, ANALYTICS_RETRY
+            )
         except ActivityError:
             workflow.logger.warning(
                 "analytics event for %s was dropped", order.order_id, extra={"order_id": order.order_id}
@@ -392,13 +404,14 @@ class CheckoutWorkflow:
         return await self._execute(activity, arg)
 
     async def _execute(
-        self,
-        activity: MethodAsyncSingleParam[Any, ParamType, ReturnType],
-        arg: ParamType,
-        retry_policy: RetryPolicy = SIDE_EFFECT_RETRY,
+        self, activity: MethodAsyncSingleParam[Any, ParamType, ReturnType], arg: ParamType
     ) -> ReturnType:
-        return await workflow.execute_activity_method(
-            activity, arg, start_to_close_timeout=SIDE_EFFECT_TIMEOUT, retry_policy=retry_policy
+        """A Stripe step, through the step runner (a failing one raises NeedsAttention)."""
+        return await self._steps.run(
+            step_name(activity),
+            lambda retry: workflow.execute_activity_method(
+                activity, arg, start_to_close_timeout=SIDE_EFFECT_TIMEOUT, retry_policy=retry
+            ),
         )
 
     async def _execute_local(
@@ -406,8 +419,22 @@ class CheckoutWorkflow:
     ) -> ReturnType:
         """Short database steps run as local activities: no round trip through the server
         (about 10 ms instead of 60 ms each here); Stripe and email stay regular activities."""
-        return await workflow.execute_local_activity_method(
-            activity, arg, start_to_close_timeout=SIDE_EFFECT_TIMEOUT, retry_policy=SIDE_EFFECT_RETRY
+        return await self._steps.run(
+            step_name(activity),
+            lambda retry: workflow.execute_local_activity_method(
+                activity, arg, start_to_close_timeout=SIDE_EFFECT_TIMEOUT, retry_policy=retry
+            ),
+        )
+
+    async def _best_effort(
+        self,
+        activity: MethodAsyncSingleParam[Any, ParamType, ReturnType],
+        arg: ParamType,
+        retry_policy: RetryPolicy,
+    ) -> ReturnType:
+        """Email and analytics: retried by their own policy, never holding up the checkout."""
+        return await workflow.execute_activity_method(
+            activity, arg, start_to_close_timeout=SIDE_EFFECT_TIMEOUT, retry_policy=retry_policy
         )
 
     def _write_attribute(self, update: SearchAttributeUpdate[Any]) -> None:

@@ -7,10 +7,9 @@ from datetime import timedelta
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
-# Database and Stripe calls are retried until they work (infrastructure) unless they raise a
-# non-retryable ApplicationError (a business refusal).
+# Database and Stripe calls: their retries are the step runner's (workflows/steps.py), which
+# stops at a business refusal (a non-retryable ApplicationError).
 SIDE_EFFECT_TIMEOUT = timedelta(seconds=30)
-SIDE_EFFECT_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 # Email is retried for hours: it may never fail a paid checkout or a shipped order.
 EMAIL_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5), maximum_attempts=50)
 

@@ -40,6 +40,8 @@ Test-only controls, all under `/_test/` (no API key needed, never confused with 
   `failed`, money back to the balance; `refund.failed`, `refund.updated`).
 * `POST /_test/delays` `{path, seconds, method?, times?}`, `DELETE /_test/delays`: hold matching
   requests after they ran (a lost response; a key in flight).
+* `POST /_test/keys` `{revoked: [sk_...], reject_all?}`, `DELETE /_test/keys`: secret keys that
+  stop working (401 `api_key_expired`, as Stripe refuses a rotated key).
 
 Still not like Stripe: no `payment_intent.amount_capturable_updated`, `.canceled` or `.created`
 events (only localstripe's `succeeded` and `payment_failed`); `latest_charge` comes back expanded
@@ -52,16 +54,19 @@ The functions below (`client`) are what tests, benchmarks and the supervisor cal
 """
 
 from devstack.fakestripe.client import (
+    accept_all_keys,
     delay_requests,
     fail_refund,
     open_dispute,
     pay,
     register_webhook,
     resolve_dispute,
+    revoke_keys,
 )
 from devstack.fakestripe.run import main
 
 __all__ = [
+    "accept_all_keys",
     "delay_requests",
     "fail_refund",
     "main",
@@ -69,4 +74,5 @@ __all__ = [
     "pay",
     "register_webhook",
     "resolve_dispute",
+    "revoke_keys",
 ]

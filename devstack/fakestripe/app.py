@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from devstack.fakestripe import delays, disputes, idempotency, objects, payments, refunds, state
+from devstack.fakestripe import delays, disputes, idempotency, keys, objects, payments, refunds, state
 
 
 def build_app(state_file: Path | None) -> web.Application:
@@ -24,7 +24,10 @@ def build_app(state_file: Path | None) -> web.Application:
 
     app: web.Application = server.app
     middlewares = app.middlewares
-    middlewares[list(middlewares).index(server.auth_middleware)] = _auth(server.auth_middleware)
+    auth_at = list(middlewares).index(server.auth_middleware)
+    middlewares[auth_at] = _auth(server.auth_middleware)
+    # Inside localstripe's error middleware (which answers the 401), before its key check.
+    middlewares.insert(auth_at, keys.revoked_keys_middleware)
     middlewares.insert(0, payments.stripe_js_middleware)
     # Inside localstripe's save-after-write middleware, so a saved key is written with its objects;
     # the delay innermost, so a held request keeps its Idempotency-Key in flight.
@@ -33,6 +36,7 @@ def build_app(state_file: Path | None) -> web.Application:
     disputes.add_routes(app)
     refunds.add_routes(app)
     delays.add_routes(app)
+    keys.add_routes(app)
     server.store.try_load_from_disk()
     return app
 

@@ -85,3 +85,14 @@ async def delay_requests(
         "/_test/delays",
         {"path": path, "seconds": seconds, "method": method, "times": times, "before": before},
     )
+
+
+async def revoke_keys(base_url: str, keys: list[str], *, reject_all: bool = False) -> None:
+    """Make Stripe refuse these secret keys (or every one) with 401, as a rotated key is refused."""
+    await _post(base_url, "/_test/keys", {"revoked": keys, "reject_all": reject_all})
+
+
+async def accept_all_keys(base_url: str) -> None:
+    """Every key works again."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=5.0) as client:
+        (await client.delete("/_test/keys")).raise_for_status()

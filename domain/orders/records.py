@@ -27,6 +27,7 @@ class OrderEventType(StrEnum):
     DISPUTE_CLOSED = "dispute_closed"
     EMAIL_SENT = "email_sent"
     EMAIL_RESENT = "email_resent"  # support sent one again on purpose (the resend route)
+    WORKFLOW_RETRIED = "workflow_retried"  # support reset or retried the order's workflow
 
 
 class TransactionReference(StrEnum):

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
+from domain.attention import Attention
 from domain.orders.operations import CancelRequest, OperationOutcome
 from domain.orders.snapshot import OrderSnapshot
 
@@ -134,3 +135,5 @@ class OrderWorkflowState(BaseModel):
     operations: int = 0
     events_seen: int = 0
     stripe_syncs: int = 0
+    # Set while a step keeps failing (the workflow waits to retry it); None otherwise.
+    attention: Attention | None = None

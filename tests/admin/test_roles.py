@@ -29,6 +29,8 @@ V, S, A = Role.VIEWER, Role.SUPPORT, Role.ADMIN
 ROUTE_ROLES: dict[tuple[str, str], Role] = {
     ("GET", "/admin/checkouts"): V,
     ("GET", "/admin/checkouts/{payment_intent_id}"): V,
+    ("POST", "/admin/checkouts/{payment_intent_id}/retry"): S,
+    ("POST", "/admin/orders/{order_id}/retry"): S,
     ("GET", "/admin/orders"): V,
     ("GET", "/admin/orders/{order_id}"): V,
     ("POST", "/admin/orders/{order_id}/shipments"): A,

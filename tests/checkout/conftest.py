@@ -16,6 +16,7 @@ import httpx
 import pytest
 import stripe
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy import select
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -24,7 +25,7 @@ from temporalio.worker import Worker
 from api.main import create_app
 from core.db import get_sessionmaker
 from core.settings import Settings, get_settings
-from core.stripe_gateway import get_stripe_client
+from core.stripe_gateway import get_stripe_client, stripe_client_from
 from devstack.seed import seed_demo_catalog
 from domain.checkout import CheckoutState
 from domain.ids import new_id
@@ -208,22 +209,38 @@ async def shopper(api_url: str, running_worker: Worker, regions: dict[str, Regio
         yield Shopper(http=http, regions=regions)
 
 
-@asynccontextmanager
-async def stack_on_own_queue(
-    temporal_env: WorkflowEnvironment, regions: dict[str, Region], senders: Outgoing, **setting_changes: Any
-) -> AsyncIterator[tuple[Settings, Shopper]]:
-    """The API (in-process) and a production worker on a task queue of their own, with these
-    settings changed for both (the worker's activities too, unlike `OwnQueue.worker`)."""
+def worker_activities(
+    settings: Settings, senders: Outgoing, *, stripe_key: str | None = None
+) -> list[Callable[..., Any]]:
+    """The production worker's activities with these settings; with `stripe_key`, talking to
+    Stripe with that key of their own (the fake Stripe can then refuse it alone: /_test/keys)."""
     from worker import build_activities
 
-    settings, app = store_on_own_queue(temporal_env.client, **setting_changes)
-    activities = build_activities(
+    if stripe_key is not None:
+        settings = settings.model_copy(update={"stripe_secret_key": SecretStr(stripe_key)})
+    return build_activities(
         settings=settings,
         sessionmaker=get_sessionmaker(),
-        stripe_client=get_stripe_client(),
+        stripe_client=get_stripe_client() if stripe_key is None else stripe_client_from(settings),
         email_sender=senders,
         analytics=senders,
     )
+
+
+@asynccontextmanager
+async def stack_on_own_queue(
+    temporal_env: WorkflowEnvironment,
+    regions: dict[str, Region],
+    senders: Outgoing,
+    *,
+    stripe_key: str | None = None,
+    **setting_changes: Any,
+) -> AsyncIterator[tuple[Settings, Shopper]]:
+    """The API (in-process) and a production worker on a task queue of their own, with these
+    settings changed for both (the worker's activities too, unlike `OwnQueue.worker`); with
+    `stripe_key`, the worker's Stripe key (`worker_activities`)."""
+    settings, app = store_on_own_queue(temporal_env.client, **setting_changes)
+    activities = worker_activities(settings, senders, stripe_key=stripe_key)
     async with (
         build_worker(temporal_env.client, settings.temporal_task_queue, activities),
         httpx.AsyncClient(

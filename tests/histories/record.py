@@ -13,6 +13,11 @@ change opened a new edition of a workflow type's paths: see EDITIONS):
   OrderWorkflow      order_shipment, order_cancel, order_partial_refund, order_return, order_dispute
   StripeReconcilerWorkflow  reconciler (a run of the Schedule nudging an unannounced authorization)
   OutboxDeliveryWorkflow    outbox_delivery (a run of the delivery Schedule's workflow)
+  needs attention    checkout_needs_attention_then_recovered (the worker's Stripe key refused:
+                     two failed rounds, a pause's timer, support's retry_now, then the order),
+                     checkout_terminated_then_reset (terminated by mistake, reset by support,
+                     paid), order_needs_attention_then_retried (a cancellation stuck on the
+                     refused key, retried by support) — attention_scenarios.py
 
 Each name is a test of a `*scenarios.py` file next to this one, run by pytest against the same
 stack the end-to-end tests start (PostgreSQL, the fake Stripe, the Temporal dev server, the worker,
@@ -45,7 +50,12 @@ CHECKOUT_NAMES = (
 ORDER_NAMES = ("order_shipment", "order_cancel", "order_partial_refund", "order_return", "order_dispute")
 RECONCILER_NAMES = ("reconciler",)
 OUTBOX_NAMES = ("outbox_delivery",)
-NAMES = CHECKOUT_NAMES + ORDER_NAMES + RECONCILER_NAMES + OUTBOX_NAMES
+ATTENTION_NAMES = (
+    "checkout_needs_attention_then_recovered",
+    "checkout_terminated_then_reset",
+    "order_needs_attention_then_retried",
+)
+NAMES = CHECKOUT_NAMES + ORDER_NAMES + RECONCILER_NAMES + OUTBOX_NAMES + ATTENTION_NAMES
 # A change of a workflow type's commands behind `workflow.patched(ID)` opens a new edition of its
 # paths: they are recorded again as `<name>.<ID>.json` beside the files of the older editions, which
 # stay (running workflows still take those paths) and keep being replayed.

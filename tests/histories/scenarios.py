@@ -45,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 
 
-async def _save_workflow(temporal_env: WorkflowEnvironment, name: str, workflow_id: str) -> None:
+async def save_workflow_history(temporal_env: WorkflowEnvironment, name: str, workflow_id: str) -> None:
     """Write the history of the workflow `workflow_id` (its latest run) as `<name>[.<edition>].json`."""
     if name not in os.environ.get("RECORD_HISTORIES", "").split(","):
         pytest.skip("run through python -m tests.histories.record")
@@ -58,7 +58,7 @@ async def _save_workflow(temporal_env: WorkflowEnvironment, name: str, workflow_
 
 async def _save(temporal_env: WorkflowEnvironment, name: str, payment_intent_id: str) -> None:
     """Write the history of the OrderWorkflow of the order paid by `payment_intent_id`."""
-    await _save_workflow(temporal_env, name, order_workflow_id(payment_intent_id))
+    await save_workflow_history(temporal_env, name, order_workflow_id(payment_intent_id))
 
 
 async def _settled(admin: Admin, order_id: str, emails: int) -> None:
@@ -141,7 +141,7 @@ async def _save_checkout(
     """Wait for the checkout to close the way this path does, then write its history."""
     outcome = await workflow_outcome(temporal_env, payment_intent_id)
     assert (outcome.status, outcome.failure_code) == (status, failure_code)
-    await _save_workflow(temporal_env, name, payment_intent_id)
+    await save_workflow_history(temporal_env, name, payment_intent_id)
     return outcome
 
 
@@ -259,7 +259,7 @@ async def test_reconciler(
         await schedule.delete()
     assert result.nudged >= 1
     assert (await workflow_outcome(temporal_env, payment_intent_id)).status == CheckoutStatus.COMPLETED
-    await _save_workflow(temporal_env, "reconciler", first.workflow_id)
+    await save_workflow_history(temporal_env, "reconciler", first.workflow_id)
 
 
 # --- OutboxDeliveryWorkflow: a run of its Schedule ------------------------------------------------
@@ -274,4 +274,4 @@ async def test_outbox_delivery(
     await temporal_env.client.execute_workflow(
         OutboxDeliveryWorkflow.run, id=workflow_id, task_queue=get_settings().temporal_task_queue
     )
-    await _save_workflow(temporal_env, "outbox_delivery", workflow_id)
+    await save_workflow_history(temporal_env, "outbox_delivery", workflow_id)

@@ -24,9 +24,11 @@ from api.errors import (
     combined,
     error_response,
     error_responses,
+    operation_pending,
     refusal,
     temporal_unavailable,
 )
+from api.routes.admin.checkouts import RETRY_REFUSALS, retry, retry_response
 from api.routes.products import MAX_OFFSET
 from api.schemas.admin_orders import (
     AdminOrderOut,
@@ -42,9 +44,10 @@ from api.schemas.admin_orders import (
     ShipmentIn,
     ShipmentResponse,
 )
+from api.schemas.attention import RetryIn, RetryResponse
 from api.schemas.orders import OrderOut
 from core.settings import Settings
-from domain.ids import new_id, order_refund_idempotency_key
+from domain.ids import new_id, order_refund_idempotency_key, order_workflow_id
 from domain.orders.operations import (
     REFUND_REFUSED,
     STRIPE_REFUND_REFUSALS,
@@ -54,8 +57,15 @@ from domain.orders.operations import (
     ReturnRequest,
     ShipRequest,
 )
+from domain.orders.records import OrderEventType
 from domain.orders.statuses import FulfillmentStatus, OrderStatus, PaymentStatus, RefundStatus
-from domain.orders.workflow import CANCEL_UPDATE, REFUND_UPDATE, REQUEST_RETURN_UPDATE, SHIP_UPDATE
+from domain.orders.workflow import (
+    CANCEL_UPDATE,
+    ORDER_WORKFLOW,
+    REFUND_UPDATE,
+    REQUEST_RETURN_UPDATE,
+    SHIP_UPDATE,
+)
 from domain.text import SINGLE_LINE_PATTERN
 from models import Fulfillment, Order, Refund, Return
 from services import dispatch, orders
@@ -115,6 +125,8 @@ async def operate(
         return await dispatch.operate_on_order(
             temporal, settings, start, update, request, update_id=update_id
         )
+    except dispatch.OperationPending as exc:  # documented (and answered) as a 503 with Retry-After
+        raise operation_pending() from exc
     except RPCError as exc:
         raise temporal_unavailable() from exc
 
@@ -378,3 +390,35 @@ async def request_return(
 
 def return_in(view: AdminOrderOut, return_id: str | None) -> ReturnOut:
     return next(ret for ret in view.returns if ret.id == return_id)
+
+
+@router.post(
+    "/orders/{order_id}/retry",
+    response_model=RetryResponse,
+    responses=error_responses({**RETRY_REFUSALS, 404: combined(_NOT_FOUND[404], RETRY_REFUSALS[404])}),
+)
+async def retry_order_workflow(
+    order_id: str,
+    body: RetryIn,
+    principal: SupportDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    temporal: TemporalDep,
+) -> RetryResponse:
+    """Support's one call for the order's workflow: a run that failed, was terminated or timed out
+    is reset to its last completed workflow task (its signals kept) and continues on today's code;
+    a running one whose step keeps failing retries it now. On the order's timeline, with the key's name."""
+    order = await orders.get_order(session, order_id)
+    workflow_id = order_workflow_id(order.payment_intent_id)
+    await session.close()  # no connection held while Temporal works
+    outcome = await retry(temporal, ORDER_WORKFLOW, workflow_id, body, principal.name)
+    async with session.begin():
+        await orders.record_event(
+            session,
+            order.id,
+            OrderEventType.WORKFLOW_RETRIED,
+            actor=principal.name,
+            dedupe_key=new_id("retry"),
+            data={"reason": body.reason, "action": outcome.action, "run_id": outcome.run_id},
+        )
+    return retry_response(settings, outcome)
