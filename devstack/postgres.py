@@ -28,6 +28,15 @@ def libpq_url(url: str) -> str:
     return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def running_embedded_url(pgdata: Path, database: str) -> str | None:
+    """The URL of `database` on the embedded server of `pgdata` if it is running (a `make dev` is
+    up), else None. It listens on a unix socket in its data directory, as superuser `postgres`."""
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    if info is None or not info.is_running():
+        return None
+    return f"postgresql://postgres:@/{database}?host={pgdata}"
+
+
 def check_connection(url: str, timeout_seconds: int = 5) -> None:
     """Raises psycopg.OperationalError with the server's explanation when it cannot connect."""
     with psycopg.connect(libpq_url(url), connect_timeout=timeout_seconds) as conn:

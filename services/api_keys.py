@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import os
 import re
 import secrets
 import sys
@@ -158,6 +159,22 @@ async def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _use_running_dev_database() -> None:
+    """Without DATABASE_URL, the database of the `make dev` running in this checkout, if one is:
+    the first key of a fresh dev stack is one command."""
+    from core.settings import get_settings
+
+    if get_settings().database_url:
+        return
+    from devstack.config import DATABASE_NAME, load_config
+    from devstack.postgres import running_embedded_url
+
+    url = running_embedded_url(load_config().pgdata, DATABASE_NAME)
+    if url is not None:
+        os.environ["DATABASE_URL"] = url
+        get_settings.cache_clear()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m services.api_keys", description="Admin API keys")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -168,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     revoke = commands.add_parser("revoke", help="revoke a key, from its next request on")
     revoke.add_argument("--name", required=True)
     args = parser.parse_args(argv)
+    _use_running_dev_database()
     try:
         return asyncio.run(_run(args))
     except ValidationError as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -153,6 +154,21 @@ def test_make_dev_serves_the_seeded_store_stops_on_ctrl_c_and_keeps_data(
         stripe_js = http.get("/store/config").json()["stripe"]["js_url"]
         assert stripe_js == f"http://127.0.0.1:{stack_ports['LOCALSTRIPE_PORT']}/js.stripe.com/v3/"
         assert http.get(stripe_js).status_code == 200
+
+        # The first named key of a fresh stack: one command, no DATABASE_URL to copy from the summary.
+        made = subprocess.run(
+            [sys.executable, "-m", "services.api_keys", "create", "--name", "owner", "--role", "admin"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert made.returncode == 0, made.stderr
+        owner = {"Authorization": f"Bearer {made.stdout.strip()}"}
+        assert [key["name"] for key in http.get("/admin/api-keys", headers=owner).json()["api_keys"]] == [
+            "owner"
+        ]
 
         created = http.post("/store/carts", json={"region_id": regions.json()["regions"][0]["id"]})
         assert created.status_code in (200, 201), created.text
