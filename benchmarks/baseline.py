@@ -1,6 +1,6 @@
 """The baseline: a bare workflow of 5 sequential no-op regular activities.
 
-This is what a checkout is compared with (see /work/shared/notes/temporal.md, "Measured on these
+This is what a checkout is compared with (see ../shared/notes/temporal.md, "Measured on these
 machines"): same Temporal dev server, same worker options as `worker.build_worker`, its own task
 queue, its worker in the benchmark process. Workflow code is re-imported by the sandbox: this
 module imports nothing but temporalio.
