@@ -25,6 +25,7 @@ from api.request_limits import PAYMENT_SESSIONS as PAYMENT_SESSION_LIMIT
 from api.schemas.orders import CompleteResponse, PaymentSessionOut, PaymentSessionResponse, PlacedOrderOut
 from core.logs import bind_log_context
 from domain.checkout import TERMINAL_STATUSES, CheckoutStatus, CompletionResult, FailureCode
+from domain.orders.statuses import OrderStatus
 from models import Cart, Checkout, Order
 from services.dispatch import complete_checkout, start_checkout
 from services.orders import order_for_cart
@@ -41,6 +42,9 @@ _MESSAGES = {
     FailureCode.PAYMENT_REQUIRED: "The payment has not been authorized yet",
     FailureCode.CHECKOUT_EXPIRED: "The payment did not arrive in time; start a new payment session",
     FailureCode.PAYMENT_CANCELED: "The payment was canceled; start a new payment session",
+    FailureCode.CAPTURE_FAILED: (
+        "The payment could not be taken: the order was canceled and nothing was charged"
+    ),
 }
 _CHECKOUT_UNREACHABLE = "The checkout service is not reachable; try again"
 # The workflow did not answer within CHECKOUT_ANSWER_TIMEOUT_SECONDS: asyncio's timeout, or the
@@ -145,7 +149,7 @@ async def complete_cart(
     order = await order_for_cart(session, cart_id)
     if order is not None:
         bind_log_context(order_id=order.id, payment_intent_id=order.payment_intent_id)
-        return CompleteResponse(order=PlacedOrderOut.of(order))
+        return await _placed(session, order)
     checkout = await latest_checkout(session, cart_id)
     if checkout is None:
         if await session.get(Cart, cart_id) is None:
@@ -170,9 +174,19 @@ async def complete_cart(
         order = await session.get(Order, result.order_id)
         if order is not None:
             bind_log_context(order_id=order.id)
-            return CompleteResponse(order=PlacedOrderOut.of(order))
+            return await _placed(session, order)
     code = result.failure_code or FailureCode.PAYMENT_REQUIRED
     raise cart_error(code, result.failure_message or _MESSAGES.get(code, code.value.replace("_", " ")))
+
+
+async def _placed(session: AsyncSession, order: Order) -> CompleteResponse:
+    """The cart's order, unless the payment behind it could not be taken: that order exists only
+    canceled (its stock back, the authorization voided), and a storefront must not confirm it."""
+    if order.status == OrderStatus.CANCELED:
+        checkout = await session.get(Checkout, order.payment_intent_id)
+        if checkout is not None and checkout.failure_code == FailureCode.CAPTURE_FAILED:
+            raise cart_error(FailureCode.CAPTURE_FAILED, _MESSAGES[FailureCode.CAPTURE_FAILED])
+    return CompleteResponse(order=PlacedOrderOut.of(order))
 
 
 async def _outcome_from_database(session: AsyncSession, payment_intent_id: str) -> CompletionResult:

@@ -40,7 +40,10 @@ async def test_refused_capture_voids_cancels_the_order_with_its_stock_back_and_f
     await get_stripe_client().v1.payment_intents.cancel_async(payment_intent_id)  # the hold expired
 
     outcome = await workflow_outcome(temporal_env, payment_intent_id)
-    await completing
+    # The storefront is not told of an order: it was canceled, nothing charged; and so on every call.
+    for answer in (await completing, await shopper.complete(cart["id"])):
+        assert answer.status_code == 409, answer.text
+        assert (answer.json()["type"], answer.json()["error"]["code"]) == ("cart", "capture_failed")
 
     assert (outcome.status, outcome.failure_code, outcome.order_id) == (
         CheckoutStatus.FAILED,
