@@ -56,7 +56,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.fulfillment import FulfillmentWorkflow
     from workflows.order import OrderWorkflow
     from workflows.policies import EMAIL_RETRY, SIDE_EFFECT_TIMEOUT, business_refusal
-    from workflows.steps import StepRunner, step_name
+    from workflows.steps import StepRunner
 
 CART_ID = SearchAttributeKey.for_keyword("CartId")
 ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
@@ -178,7 +178,9 @@ class CheckoutWorkflow:
         payment = await self._await_payment(timedelta(seconds=checkout.payment_timeout_seconds))
         if payment.authorized or payment.captured:
             return await self._place_order(payment)
-        await self._execute_local(InventoryActivities.release_cart_inventory, self._state.payment_intent_id)
+        await self._steps.local_activity(
+            InventoryActivities.release_cart_inventory, self._state.payment_intent_id
+        )
         if self._state.status == CheckoutStatus.EXPIRED:
             return await self._finish(
                 CheckoutStatus.EXPIRED, FailureCode.CHECKOUT_EXPIRED, "The payment did not arrive in time"
@@ -237,7 +239,7 @@ class CheckoutWorkflow:
     async def _place_order(self, payment: PaymentIntentSnapshot) -> CheckoutState:
         async with self._lock:
             try:
-                order = await self._execute_local(OrderActivities.place_order, payment)
+                order = await self._steps.local_activity(OrderActivities.place_order, payment)
             except (ActivityError, ApplicationError) as error:
                 return await self._compensate(payment, error)
         self._state.order_id = order.order_id
@@ -301,7 +303,7 @@ class CheckoutWorkflow:
             await self._capture(order.order_id)  # records it
             return True
         message = f"The capture was refused: {error.cause or error}"
-        await self._execute_local(
+        await self._steps.local_activity(
             OrderActivities.cancel_order,
             CancelOrderStep(
                 request=CancelRequest(
@@ -363,10 +365,10 @@ class CheckoutWorkflow:
         if code is None:
             raise error  # not a business refusal: fail the workflow so support can retry it
         if payment.captured:
-            await self._execute(PaymentActivities.refund_payment_intent, payment.id)
+            await self._steps.activity(PaymentActivities.refund_payment_intent, payment.id)
         else:
             await self._cancel_payment(void_authorization=True)
-        await self._execute_local(InventoryActivities.release_cart_inventory, payment.id)
+        await self._steps.local_activity(InventoryActivities.release_cart_inventory, payment.id)
         return await self._finish(CheckoutStatus.FAILED, code, str(error.cause or error))
 
     # --- small helpers -------------------------------------------------------------------------
@@ -375,7 +377,7 @@ class CheckoutWorkflow:
         request = ReserveInput(
             payment_intent_id=self._state.payment_intent_id, cart_id=self._state.cart_id or ""
         )
-        return await self._execute_local(InventoryActivities.reserve_cart_inventory, request)
+        return await self._steps.local_activity(InventoryActivities.reserve_cart_inventory, request)
 
     async def _retrieve(self) -> PaymentIntentSnapshot:
         self._state.payment_checks += 1
@@ -400,31 +402,8 @@ class CheckoutWorkflow:
         they run as local activities: a worker that dies mid-call replays them, and nothing goes
         through the server's task queue for them."""
         if self._lean:
-            return await self._execute_local(activity, arg)
-        return await self._execute(activity, arg)
-
-    async def _execute(
-        self, activity: MethodAsyncSingleParam[Any, ParamType, ReturnType], arg: ParamType
-    ) -> ReturnType:
-        """A Stripe step, through the step runner (a failing one raises NeedsAttention)."""
-        return await self._steps.run(
-            step_name(activity),
-            lambda retry: workflow.execute_activity_method(
-                activity, arg, start_to_close_timeout=SIDE_EFFECT_TIMEOUT, retry_policy=retry
-            ),
-        )
-
-    async def _execute_local(
-        self, activity: MethodAsyncSingleParam[Any, ParamType, ReturnType], arg: ParamType
-    ) -> ReturnType:
-        """Short database steps run as local activities: no round trip through the server
-        (about 10 ms instead of 60 ms each here); Stripe and email stay regular activities."""
-        return await self._steps.run(
-            step_name(activity),
-            lambda retry: workflow.execute_local_activity_method(
-                activity, arg, start_to_close_timeout=SIDE_EFFECT_TIMEOUT, retry_policy=retry
-            ),
-        )
+            return await self._steps.local_activity(activity, arg)
+        return await self._steps.activity(activity, arg)
 
     async def _best_effort(
         self,
@@ -453,7 +432,7 @@ class CheckoutWorkflow:
             )
             self._unwritten_attributes.clear()
         if record and self._state.cart_id:
-            await self._execute_local(
+            await self._steps.local_activity(
                 OrderActivities.record_checkout,
                 CheckoutRecord(
                     payment_intent_id=self._state.payment_intent_id,

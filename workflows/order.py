@@ -15,12 +15,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError
-from temporalio.types import MethodAsyncSingleParam, ParamType, ReturnType
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
@@ -73,7 +72,7 @@ with workflow.unsafe.imports_passed_through():
         StripeEventHint,
     )
     from workflows.policies import EMAIL_RETRY, SIDE_EFFECT_TIMEOUT, business_refusal
-    from workflows.steps import StepRunner, step_name
+    from workflows.steps import StepRunner
 
 ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
 ORDER_STATUS = SearchAttributeKey.for_keyword("OrderStatus")
@@ -206,7 +205,7 @@ class OrderWorkflow:
     @workflow.run
     async def run(self, start: OrderWorkflowInput) -> OrderWorkflowState:
         if self._snapshot is None or self._return_window_days is None or self._dispute_window_days is None:
-            loaded = await self._local(OrderActivities.load_order_start, self._order_id)
+            loaded = await self._steps.local_activity(OrderActivities.load_order_start, self._order_id)
             self._set_snapshot(self._snapshot or loaded.snapshot)
             self._return_window_days = self._return_window_days or loaded.return_window_days
             self._dispute_window_days = self._dispute_window_days or loaded.dispute_window_days
@@ -285,7 +284,7 @@ class OrderWorkflow:
         async with self._lock:
             self._sync_pending = False
             self._syncs += 1
-            result = await self._execute(RefundActivities.sync_order_with_stripe, self._order_id)
+            result = await self._steps.activity(RefundActivities.sync_order_with_stripe, self._order_id)
             self._set_snapshot(result.snapshot)
             for email in result.emails:
                 await self._email(email)
@@ -350,7 +349,7 @@ class OrderWorkflow:
 
     async def _ship(self, request: ShipRequest) -> OperationOutcome:
         _checked(check_ship, self._order, request)
-        applied = self._applied(await self._local(OrderActivities.ship_order, request))
+        applied = self._applied(await self._steps.local_activity(OrderActivities.ship_order, request))
         await self._email(
             EmailRequest(order_id=self._order_id, kind=EmailKind.SHIPMENT, subject_id=applied.fulfillment_id)
         )
@@ -361,14 +360,14 @@ class OrderWorkflow:
         if not _checked(check_cancel, self._order, request):
             return OperationOutcome(request_id=request.request_id)  # canceled already: the same answer
         # Re-read at Stripe: the checkout's own capture may be racing this cancellation.
-        payment = await self._execute(
+        payment = await self._steps.activity(
             PaymentActivities.cancel_payment_intent,
             CancelPaymentInput(payment_intent_id=self._payment_intent_id, void_authorization=True),
         )
         refund_id = None
         if payment.captured:
             # Captured (perhaps just now): make sure the capture is recorded, then refund it all.
-            await self._execute(PaymentActivities.capture_order_payment, self._order_id)
+            await self._steps.activity(PaymentActivities.capture_order_payment, self._order_id)
             refund_id, refusal = await self._refund_money(
                 RefundRequest(
                     order_id=self._order_id,
@@ -383,7 +382,7 @@ class OrderWorkflow:
             if refusal is not None:
                 raise refusal
         applied = self._applied(
-            await self._local(
+            await self._steps.local_activity(
                 OrderActivities.cancel_order, CancelOrderStep(request=request, voided=payment.canceled)
             )
         )
@@ -409,18 +408,20 @@ class OrderWorkflow:
         `failed` and its reservation released).
         """
         try:
-            reserved = self._applied(await self._local(OrderActivities.reserve_refund, request))
+            reserved = self._applied(
+                await self._steps.local_activity(OrderActivities.reserve_refund, request)
+            )
         except (ActivityError, ApplicationError) as error:
             refusal = business_refusal(error)
             if nothing_left_is_fine and refusal is not None and refusal.type == "refund_exceeds_refundable":
                 return None, None
             raise
         assert reserved.refund_id is not None
-        outcome = await self._execute(
+        outcome = await self._steps.activity(
             RefundActivities.create_stripe_refund,
             RefundRef(order_id=self._order_id, refund_id=reserved.refund_id),
         )
-        self._applied(await self._local(OrderActivities.record_refund, outcome))
+        self._applied(await self._steps.local_activity(OrderActivities.record_refund, outcome))
         if outcome.refusal_code is not None:
             return reserved.refund_id, ApplicationError(
                 outcome.refusal_message or "Stripe refused the refund",
@@ -431,13 +432,13 @@ class OrderWorkflow:
 
     async def _request_return(self, request: ReturnRequest) -> OperationOutcome:
         _checked(check_return, self._order, request)
-        applied = self._applied(await self._local(OrderActivities.request_return, request))
+        applied = self._applied(await self._steps.local_activity(OrderActivities.request_return, request))
         return OperationOutcome(request_id=request.request_id, return_id=applied.return_id)
 
     async def _receive_return(self, request: ReceiveReturnRequest) -> OperationOutcome:
         """Receive (and restock), then refund the received units with their tax share unless told not to."""
         _checked(check_receive_return, self._order, request)
-        applied = self._applied(await self._local(OrderActivities.receive_return, request))
+        applied = self._applied(await self._steps.local_activity(OrderActivities.receive_return, request))
         refund_id = applied.refund_id
         to_refund = return_refund_items(self._order, applied.received) if request.refund else {}
         if to_refund and refund_id is None:
@@ -473,7 +474,7 @@ class OrderWorkflow:
 
     async def _cancel_return(self, request: CancelReturnRequest) -> OperationOutcome:
         _checked(check_cancel_return, self._order, request)
-        applied = self._applied(await self._local(OrderActivities.cancel_return, request))
+        applied = self._applied(await self._steps.local_activity(OrderActivities.cancel_return, request))
         return OperationOutcome(request_id=request.request_id, return_id=applied.return_id)
 
     # --- small helpers -------------------------------------------------------------------------
@@ -502,25 +503,3 @@ class OrderWorkflow:
             )
         except ActivityError:
             workflow.logger.warning("%s email for %s could not be sent", request.kind, request.order_id)
-
-    async def _execute(
-        self, activity: MethodAsyncSingleParam[Any, ParamType, ReturnType], arg: ParamType
-    ) -> ReturnType:
-        """Stripe calls run as regular activities, through the step runner."""
-        return await self._steps.run(
-            step_name(activity),
-            lambda retry: workflow.execute_activity_method(
-                activity, arg, start_to_close_timeout=SIDE_EFFECT_TIMEOUT, retry_policy=retry
-            ),
-        )
-
-    async def _local(
-        self, activity: MethodAsyncSingleParam[Any, ParamType, ReturnType], arg: ParamType
-    ) -> ReturnType:
-        """Database steps run as local activities (about 10 ms each here instead of 60)."""
-        return await self._steps.run(
-            step_name(activity),
-            lambda retry: workflow.execute_local_activity_method(
-                activity, arg, start_to_close_timeout=SIDE_EFFECT_TIMEOUT, retry_policy=retry
-            ),
-        )

@@ -20,15 +20,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.types import MethodAsyncSingleParam, ParamType, ReturnType
 
 with workflow.unsafe.imports_passed_through():
     from domain.attention import ATTENTION_REASON, CONFIGURATION_ERROR, NEEDS_ATTENTION, Attention
-    from workflows.policies import business_refusal
+    from workflows.policies import SIDE_EFFECT_TIMEOUT, business_refusal
 
 # Never rename it: histories recorded with the runner carry this marker.
 ATTENTION_PATCH = "needs-attention"
@@ -118,6 +119,29 @@ class StepRunner:
             await workflow.wait_condition(
                 lambda: self._retries_requested > asked, timeout=pause_after(rounds)
             )
+
+    async def activity(
+        self, activity: MethodAsyncSingleParam[Any, ParamType, ReturnType], arg: ParamType
+    ) -> ReturnType:
+        """A regular activity as a step (Stripe calls and the like)."""
+        return await self.run(
+            step_name(activity),
+            lambda retry: workflow.execute_activity_method(
+                activity, arg, start_to_close_timeout=SIDE_EFFECT_TIMEOUT, retry_policy=retry
+            ),
+        )
+
+    async def local_activity(
+        self, activity: MethodAsyncSingleParam[Any, ParamType, ReturnType], arg: ParamType
+    ) -> ReturnType:
+        """A local activity as a step: no round trip through the server (about 10 ms here instead
+        of 60), for short database transactions and short idempotent Stripe calls."""
+        return await self.run(
+            step_name(activity),
+            lambda retry: workflow.execute_local_activity_method(
+                activity, arg, start_to_close_timeout=SIDE_EFFECT_TIMEOUT, retry_policy=retry
+            ),
+        )
 
     def _recovered(self, step: str) -> None:
         if self._failing.pop(step, None) is None:
