@@ -28,7 +28,7 @@ from domain.outbox import DeliveryRun, OutboxChannel, OutboxStatus, email_key
 from models import Dispute, Fulfillment, Order, OutboxMessage, Refund
 from services import outbox
 from services.fulfillments import LEGACY_REQUEST_ID
-from services.orders import record_event
+from services.orders import ORDER_AND_LINES, record_event
 from services.outbox import RetryRule
 
 logger = logging.getLogger(__name__)
@@ -107,12 +107,25 @@ class NotificationActivities:
         )
         return OutboxStatus.SENT, None
 
-    async def _send_now(self, message: OutboxMessage) -> str:
-        """Try a just-queued message at once; one already sent, in flight or waiting its retry is left be."""
-        claimed = await self._claim(limit=1, message_id=message.id)
-        if not claimed:
-            return message.status
-        return await self._send(claimed[0])
+    async def _queue_and_send(
+        self, *, channel: OutboxChannel, key: str, recipient: str, subject: str, payload: dict[str, Any]
+    ) -> str:
+        """Queue the message once and try it at once; one already queued is tried only if it is due
+        (not sent, in flight or waiting its retry). Returns its status."""
+        async with self._sessionmaker() as session, session.begin():
+            message, claimed = await outbox.enqueue(
+                session,
+                channel=channel,
+                key=key,
+                recipient=recipient,
+                subject=subject,
+                payload=payload,
+                first_attempt=self._retry,
+            )
+        if claimed:
+            return await self._send(message)
+        due = await self._claim(limit=1, message_id=message.id)
+        return await self._send(due[0]) if due else message.status
 
     @activity.defn
     async def deliver_due_messages(self) -> DeliveryRun:
@@ -136,8 +149,8 @@ class NotificationActivities:
     # --- what is sent ----------------------------------------------------------------------------
 
     async def _order(self, order_id: str) -> Order:
-        async with self._sessionmaker() as session:
-            order = await session.get(Order, order_id)
+        async with self._sessionmaker() as session:  # its lines are all of it a message shows
+            order = await session.get(Order, order_id, options=ORDER_AND_LINES)
         if order is None:
             raise LookupError(f"order {order_id} does not exist")
         return order
@@ -195,16 +208,13 @@ class NotificationActivities:
         recipient, context = await self._context(order, request)
         rendered = render(request.kind, order_id=order.id, **context)
         key = email_key(order.id, request.kind, request.subject_id)
-        async with self._sessionmaker() as session, session.begin():
-            message = await outbox.enqueue(
-                session,
-                channel=OutboxChannel.EMAIL,
-                key=key,
-                recipient=recipient,
-                subject=rendered.subject,
-                payload={"html": rendered.html, "text": rendered.text, "order_id": order.id},
-            )
-        status = await self._send_now(message)
+        status = await self._queue_and_send(
+            channel=OutboxChannel.EMAIL,
+            key=key,
+            recipient=recipient,
+            subject=rendered.subject,
+            payload={"html": rendered.html, "text": rendered.text, "order_id": order.id},
+        )
         async with self._sessionmaker() as session, session.begin():
             await record_event(
                 session,
@@ -250,13 +260,10 @@ class NotificationActivities:
             "currency_code": order.currency_code,
             "items": sum(item.quantity for item in order.items),
         }
-        async with self._sessionmaker() as session, session.begin():
-            message = await outbox.enqueue(
-                session,
-                channel=OutboxChannel.ANALYTICS,
-                key=f"{order.id}:order_placed",
-                recipient=order.id,
-                subject="order_placed",
-                payload=properties,
-            )
-        return await self._send_now(message)
+        return await self._queue_and_send(
+            channel=OutboxChannel.ANALYTICS,
+            key=f"{order.id}:order_placed",
+            recipient=order.id,
+            subject="order_placed",
+            payload=properties,
+        )

@@ -15,6 +15,7 @@ from domain.ids import capture_idempotency_key, refund_idempotency_key
 from domain.money import to_stripe_amount
 from models import Order
 from services import payments
+from services.orders import ORDER_COLUMNS
 
 
 def _business_error(exc: stripe.StripeError) -> ApplicationError:
@@ -75,7 +76,7 @@ class PaymentActivities:
     async def capture_order_payment(self, order_id: str) -> None:
         """Capture exactly `Order.total` and record the capture transaction, once."""
         async with self._sessionmaker() as session:
-            order = await session.get(Order, order_id)
+            order = await session.get(Order, order_id, options=ORDER_COLUMNS)  # its columns are all it needs
         if order is None:
             raise ApplicationError(
                 f"order {order_id} does not exist", type="OrderNotFound", non_retryable=True

@@ -256,20 +256,38 @@ async def sync_reservation(
 
 async def release_reservation(session: AsyncSession, payment_intent_id: str) -> int:
     """Give back every unit this checkout holds, for good; returns how many units were released."""
+    await _close_reservation(session, payment_intent_id)
+    held = await _lock_reservations(session, payment_intent_id)
+    if not held:
+        return 0
+    levels = (await _lock_levels(session, also=held.keys())).by_id
+    return await _give_back(session, payment_intent_id, held, levels)
+
+
+async def _close_reservation(session: AsyncSession, payment_intent_id: str) -> None:
+    """Mark the checkout's reservation released for good (a later sync holds nothing); this takes
+    the checkout's row lock, the first lock of every reservation change."""
     await session.execute(
         update(Checkout)
         .where(Checkout.payment_intent_id == payment_intent_id, Checkout.reservation_released_at.is_(None))
         .values(reservation_released_at=func.now())
     )
-    reservations = list((await _lock_reservations(session, payment_intent_id)).values())
-    if not reservations:
+
+
+async def _give_back(
+    session: AsyncSession,
+    payment_intent_id: str,
+    held: Mapping[str, Reservation],
+    levels: Mapping[str, InventoryLevel],
+) -> int:
+    """Take the checkout's reservations (locked, with their levels) off the levels and delete them."""
+    if not held:
         return 0
-    levels = (await _lock_levels(session, also=[r.inventory_level_id for r in reservations])).by_id
-    for reservation in reservations:
+    for reservation in held.values():
         levels[reservation.inventory_level_id].reserved_quantity -= reservation.quantity
     await session.execute(delete(Reservation).where(Reservation.payment_intent_id == payment_intent_id))
     await session.flush()
-    return sum(r.quantity for r in reservations)
+    return sum(r.quantity for r in held.values())
 
 
 async def fulfil_from_reservation(
@@ -288,14 +306,11 @@ async def fulfil_from_reservation(
     """
     # Every level this touches, the reserved and the sold, locked at once before either changes
     # (the checkout's row first, as release_reservation and sync_reservation take it).
-    await session.execute(
-        select(Checkout.payment_intent_id)
-        .where(Checkout.payment_intent_id == payment_intent_id)
-        .with_for_update()
-    )
+    await _close_reservation(session, payment_intent_id)
     held = await _lock_reservations(session, payment_intent_id)
-    levels = (await _lock_levels(session, set(quantities), location_id, also=held.keys())).by_variant
-    await release_reservation(session, payment_intent_id)
+    locked = await _lock_levels(session, set(quantities), location_id, also=held.keys())
+    await _give_back(session, payment_intent_id, held, locked.by_id)
+    levels = locked.by_variant
     for variant_id, quantity in sorted(quantities.items()):
         level = _require(levels.get(variant_id), variant_id, quantity)
         await change_stock(

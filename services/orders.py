@@ -12,11 +12,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload, selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from core.settings import Settings
 from domain.checkout import CheckoutRecord, FailureCode, PaymentIntentSnapshot
@@ -255,8 +257,14 @@ async def lock_order(session: AsyncSession, order_id: str) -> Order:
     return order
 
 
-async def get_order(session: AsyncSession, order_id: str) -> Order:
-    order = await session.get(Order, order_id) if is_plausible_key(order_id) else None
+# For reads that need less of an order than all its collections (each is loaded by its own query):
+# the order's own columns, or those and its lines. A collection not loaded raises if touched.
+ORDER_COLUMNS: Final[Sequence[ORMOption]] = (raiseload("*"),)
+ORDER_AND_LINES: Final[Sequence[ORMOption]] = (selectinload(Order.items), raiseload("*"))
+
+
+async def get_order(session: AsyncSession, order_id: str, *, options: Sequence[ORMOption] = ()) -> Order:
+    order = await session.get(Order, order_id, options=options) if is_plausible_key(order_id) else None
     if order is None:
         raise OrderNotFound(f"Order {order_id!r} was not found")
     return order
@@ -305,7 +313,7 @@ async def order_money(session: AsyncSession, order_id: str) -> Money:
 
 async def load_snapshot(session: AsyncSession, order_id: str, *, order: Order | None = None) -> OrderSnapshot:
     """What the OrderWorkflow keeps of the order, read from the database (in the caller's transaction)."""
-    order = order or await get_order(session, order_id)
+    order = order or await get_order(session, order_id, options=ORDER_AND_LINES)
     money = await order_money(session, order.id)
     received = dict(
         (

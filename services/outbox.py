@@ -45,22 +45,42 @@ async def enqueue(
     recipient: str,
     subject: str,
     payload: dict[str, Any],
-) -> OutboxMessage:
-    """Write the message once, due now; a second call with its key gets the same row back."""
-    await session.execute(
+    first_attempt: RetryRule | None = None,
+) -> tuple[OutboxMessage, bool]:
+    """Write the message once, due now; a second call with its key gets the same row back.
+
+    With `first_attempt`, a message written by this call is written claimed for its first attempt,
+    as `claim_due` would leave it (the attempt counted, its lease taken), so the caller can send it
+    at once without claiming it again; the flag says whether it was. One statement when new.
+    """
+    values: dict[str, Any] = {
+        "id": new_id("msg"),
+        "channel": channel,
+        "idempotency_key": key,
+        "recipient": recipient,
+        "subject": subject,
+        "payload": payload,
+        "status": OutboxStatus.PENDING,
+    }
+    if first_attempt is not None:
+        values.update(attempts=1, next_attempt_at=_lease_end(1, first_attempt))
+    written = await session.scalar(
         insert(OutboxMessage)
-        .values(
-            id=new_id("msg"),
-            channel=channel,
-            idempotency_key=key,
-            recipient=recipient,
-            subject=subject,
-            payload=payload,
-            status=OutboxStatus.PENDING,
-        )
+        .values(**values)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(OutboxMessage)
     )
-    return (await session.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))).one()
+    if written is not None:
+        return written, first_attempt is not None
+    existing = await session.scalars(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+    return existing.one(), False
+
+
+def _lease_end(attempt: int, rule: RetryRule) -> datetime:
+    """When attempt number `attempt` counts as lost (its worker died) and the next one is due."""
+    return datetime.now(UTC) + retry_delay(
+        attempt, base_seconds=rule.base_seconds, cap_seconds=rule.cap_seconds
+    )
 
 
 async def claim_due(
@@ -80,9 +100,7 @@ async def claim_due(
     claimed = (await session.scalars(query)).all()
     for message in claimed:
         message.attempts += 1
-        message.next_attempt_at = datetime.now(UTC) + retry_delay(
-            message.attempts, base_seconds=rule.base_seconds, cap_seconds=rule.cap_seconds
-        )
+        message.next_attempt_at = _lease_end(message.attempts, rule)
     await session.flush()
     return claimed
 
@@ -140,7 +158,7 @@ async def resend_email(session: AsyncSession, order_id: str, kind: EmailKind, *,
     if original is None:
         raise EmailNotDue(f"Order {order.id!r} has had no {kind} email to send again")
     key = resend_key(order.id, kind, new_id("resend"))
-    message = await enqueue(
+    message, _ = await enqueue(
         session,
         channel=OutboxChannel.EMAIL,
         key=key,
