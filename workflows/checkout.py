@@ -54,16 +54,14 @@ with workflow.unsafe.imports_passed_through():
         StripeEventHint,
     )
     from workflows.fulfillment import FulfillmentWorkflow
-    from workflows.order import OrderWorkflow
-    from workflows.policies import EMAIL_RETRY, SIDE_EFFECT_TIMEOUT, business_refusal
+    from workflows.order import ORDER_CONFIRMS_PATCH, OrderWorkflow
+    from workflows.policies import ANALYTICS_RETRY, EMAIL_RETRY, SIDE_EFFECT_TIMEOUT, business_refusal
     from workflows.steps import StepRunner
 
 CART_ID = SearchAttributeKey.for_keyword("CartId")
 ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
 CHECKOUT_STATUS = SearchAttributeKey.for_keyword("CheckoutStatus")
 
-# Analytics is retried a few times only: it may never fail a paid checkout.
-ANALYTICS_RETRY = RetryPolicy(maximum_attempts=3)
 _FAILURE_CODES = {code.value: code for code in FailureCode}
 _IN_FLIGHT = frozenset({CheckoutStatus.PLACING_ORDER, CheckoutStatus.CAPTURING})
 # Changes of the commands a checkout issues (workflow.patched): histories recorded before them
@@ -95,6 +93,7 @@ class CheckoutWorkflow:
         self._checks_done = 0
         self._reservation: ReservationResult | None = None
         self._lean = False
+        self._order_confirms = False
         # Search attributes waiting for the next status write (one upsert carries them all).
         self._unwritten_attributes: list[SearchAttributeUpdate[Any]] = []
         # Reservation (first or after a cart change) and order placement never interleave.
@@ -155,6 +154,7 @@ class CheckoutWorkflow:
     @workflow.run
     async def run(self, checkout: CheckoutInput) -> CheckoutState:
         self._lean = workflow.patched(LEAN_CHECKOUT_PATCH)
+        self._order_confirms = self._lean and workflow.patched(ORDER_CONFIRMS_PATCH)
         outcome = await self._checkout(checkout)
         # Let a `complete` call that is being answered get its answer before the run closes.
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -257,6 +257,14 @@ class CheckoutWorkflow:
         self._state.failure_code = None
         self._state.failure_message = None
         await self._set_status(CheckoutStatus.COMPLETED)
+        if self._order_confirms:
+            # The order's workflow, started in the task that answers `complete`, sends the
+            # confirmation and the analytics event in its own first task: the checkout closes one
+            # task later with no activity of its own. A run that was started earlier (an operator's
+            # operation or a Stripe event came first) was not asked to: they are sent from here.
+            if not await self._start_order_workflow(order, confirm_placed=True):
+                await asyncio.gather(self._confirm(order), self._track(order))
+            return self._state
         if self._lean:
             # The `complete` update is answered with the commands of this task, which also
             # schedule the email and the analytics event together; the order's workflow starts
@@ -317,18 +325,23 @@ class CheckoutWorkflow:
         await self._finish(CheckoutStatus.FAILED, FailureCode.CAPTURE_FAILED, message)
         return False
 
-    async def _start_order_workflow(self, order: OrderRef) -> None:
+    async def _start_order_workflow(self, order: OrderRef, *, confirm_placed: bool = False) -> bool:
         """The order's own workflow outlives the checkout (ABANDON): shipments, refunds, returns.
 
         Already started (an operator's operation or a Stripe event came first) is fine; that run is
         told to re-read the order, which it may have loaded before this checkout captured it. A
-        closed run (REJECT_DUPLICATE) is never opened a second time from here.
+        closed run (REJECT_DUPLICATE) is never opened a second time from here. True when this call
+        started it.
         """
         workflow_id = order_workflow_id(self._state.payment_intent_id)
         try:
             await workflow.start_child_workflow(
                 OrderWorkflow.run,
-                OrderWorkflowInput(order_id=order.order_id, payment_intent_id=self._state.payment_intent_id),
+                OrderWorkflowInput(
+                    order_id=order.order_id,
+                    payment_intent_id=self._state.payment_intent_id,
+                    confirm_placed=confirm_placed,
+                ),
                 id=workflow_id,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 parent_close_policy=ParentClosePolicy.ABANDON,
@@ -342,6 +355,8 @@ class CheckoutWorkflow:
                         event_id=f"{self._state.payment_intent_id}:checkout", type="checkout.completed"
                     ),
                 )
+            return False
+        return True
 
     async def _start_fulfillment(self, order_id: str) -> None:
         """Checkouts recorded before the OrderWorkflow replay this: the legacy FulfillmentWorkflow."""

@@ -12,6 +12,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 SIDE_EFFECT_TIMEOUT = timedelta(seconds=30)
 # Email is retried for hours: it may never fail a paid checkout or a shipped order.
 EMAIL_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5), maximum_attempts=50)
+# Analytics is retried a few times only: it may never fail a paid checkout.
+ANALYTICS_RETRY = RetryPolicy(maximum_attempts=3)
 
 
 def business_refusal(error: BaseException) -> ApplicationError | None:

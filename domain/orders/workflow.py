@@ -50,6 +50,9 @@ class OrderWorkflowInput(BaseModel):
     # A run continues-as-new once its history has this many events (or Temporal suggests it).
     continue_as_new_after: int = 4_000
     carried: CarriedState | None = None
+    # Started by the checkout that placed the order: the run's first task sends the order's
+    # confirmation email and analytics event (once each, by their outbox keys).
+    confirm_placed: bool = False
 
 
 class OrderStart(BaseModel):

@@ -43,7 +43,7 @@ from models import (
     VariantPrice,
 )
 from services.inventory import create_level
-from tests.conftest import ASYNC_DEADLINE, TEST_ACTOR, WEBHOOK_SECRET, Outgoing, stack_activities
+from tests.conftest import ASYNC_DEADLINE, TEST_ACTOR, WEBHOOK_SECRET, Outgoing, eventually, stack_activities
 from worker import build_worker
 from workflows.checkout import CheckoutWorkflow
 
@@ -336,6 +336,23 @@ async def outbox_of(order_id: str, channel: str) -> list[OutboxMessage]:
                 )
             )
         )
+
+
+async def confirmation_tried(order_id: str) -> tuple[OutboxMessage, OutboxMessage]:
+    """The order's confirmation email and analytics event once both have had their first attempt:
+    the order's workflow tries them in its first task, just after the checkout answered."""
+
+    async def tried() -> tuple[OutboxMessage, OutboxMessage] | None:
+        [email] = [
+            m for m in await outbox_of(order_id, "email") if m.idempotency_key.endswith(":confirmation-email")
+        ] or [None]
+        [event] = await outbox_of(order_id, "analytics") or [None]
+        if email is None or event is None or not (email.attempts and event.attempts):
+            return None
+        return email, event
+
+    found: tuple[OutboxMessage, OutboxMessage] = await eventually(tried)
+    return found
 
 
 async def checkout_row(payment_intent_id: str) -> Checkout | None:

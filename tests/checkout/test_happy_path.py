@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
 
-from core.db import get_sessionmaker
 from core.stripe_gateway import retrieve_payment_intent
-from models import OutboxMessage
-from tests.checkout.conftest import MakeVariant, Shopper, level_of, pay
+from tests.checkout.conftest import MakeVariant, Shopper, confirmation_tried, level_of, outbox_of, pay
 
 
 @pytest.mark.e2e
@@ -61,10 +58,5 @@ async def test_paid_cart_becomes_one_captured_order(
     assert read.json()["order"]["total"] == order["total"]
     assert (await shopper.http.get(f"/store/orders/{order['id']}")).status_code == 404
 
-    async with get_sessionmaker()() as db:
-        emails = await db.scalar(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(OutboxMessage.channel == "email", OutboxMessage.payload["order_id"].astext == order["id"])
-        )
-    assert emails == 1
+    email, _ = await confirmation_tried(order["id"])
+    assert [m.id for m in await outbox_of(order["id"], "email")] == [email.id]

@@ -54,7 +54,8 @@ async def audit(stack: FaultStack, paid_carts: Sequence[str]) -> list[Order]:
 
 
 async def _settled_orders(stack: FaultStack, cart_ids: Sequence[str]) -> list[Order] | None:
-    """Each cart's orders once every one has an order whose checkout workflow has closed; else None."""
+    """Each cart's orders once every one has an order whose checkout workflow has closed and whose
+    confirmation email has had its first attempt (the order's workflow tries it); else None."""
     async with stack.sessionmaker() as session:
         found = []
         for cart_id in cart_ids:
@@ -71,9 +72,21 @@ async def _settled_orders(stack: FaultStack, cart_ids: Sequence[str]) -> list[Or
                 order.payment_intent_id,
                 described.status,
             )
+            if not await _confirmation_tried(stack, order.id):
+                return None
     for cart_id, orders in zip(cart_ids, found, strict=True):
         assert len(orders) == 1, f"cart {cart_id} has {len(orders)} orders"
     return [orders[0] for orders in found]
+
+
+async def _confirmation_tried(stack: FaultStack, order_id: str) -> bool:
+    async with stack.sessionmaker() as session:
+        attempts = await session.scalar(
+            select(OutboxMessage.attempts).where(
+                OutboxMessage.idempotency_key == f"{order_id}:confirmation-email"
+            )
+        )
+    return bool(attempts)
 
 
 async def _audit_order(
