@@ -37,7 +37,8 @@ from pathlib import Path
 
 import pytest
 
-from workflows.checkout import LEAN_CHECKOUT_PATCH as CHECKOUT_EDITION
+from workflows.checkout import LEAN_CHECKOUT_PATCH
+from workflows.order import ORDER_CONFIRMS_PATCH
 
 HERE = Path(__file__).resolve().parent
 CHECKOUT_NAMES = (
@@ -58,14 +59,18 @@ ATTENTION_NAMES = (
 NAMES = CHECKOUT_NAMES + ORDER_NAMES + RECONCILER_NAMES + OUTBOX_NAMES + ATTENTION_NAMES
 # A change of a workflow type's commands behind `workflow.patched(ID)` opens a new edition of its
 # paths: they are recorded again as `<name>.<ID>.json` beside the files of the older editions, which
-# stay (running workflows still take those paths) and keep being replayed.
-EDITIONS = {"checkout": CHECKOUT_EDITION}
+# stay (running workflows still take those paths) and keep being replayed. Each type's editions,
+# oldest first: the last is the one recorded now.
+EDITIONS = {
+    "checkout": (LEAN_CHECKOUT_PATCH, ORDER_CONFIRMS_PATCH),
+    "order": (ORDER_CONFIRMS_PATCH,),
+}
 
 
 def history_file(name: str) -> str:
     """The file stem of the scenario `name` in its workflow type's current edition."""
-    edition = EDITIONS.get(name.partition("_")[0])
-    return f"{name}.{edition}" if edition else name
+    editions = EDITIONS.get(name.partition("_")[0])
+    return f"{name}.{editions[-1]}" if editions else name
 
 
 class RunOnly:
