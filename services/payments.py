@@ -56,6 +56,16 @@ async def open_checkout(session: AsyncSession, cart_id: str) -> Checkout | None:
     )
 
 
+async def checkout_has_ended(session: AsyncSession, payment_intent_id: str) -> bool:
+    """The read cache says the PaymentIntent's checkout has ended (a terminal status, written by
+    its workflow): a Stripe event about it then changes nothing, such as the `succeeded` that our
+    own capture makes Stripe send."""
+    status = await session.scalar(
+        select(Checkout.status).where(Checkout.payment_intent_id == payment_intent_id)
+    )
+    return status is not None and CheckoutStatus(status) in TERMINAL_STATUSES
+
+
 async def latest_checkout(session: AsyncSession, cart_id: str) -> Checkout | None:
     return await session.scalar(
         select(Checkout).where(Checkout.cart_id == cart_id).order_by(Checkout.created_at.desc()).limit(1)

@@ -35,6 +35,7 @@ from core.settings import Settings
 from domain.checkout import PaymentEvent
 from domain.orders.workflow import OrderWorkflowInput, StripeEventHint
 from models import Order
+from services import payments
 from services.dispatch import signal_order_event, signal_payment_event
 
 logger = logging.getLogger(__name__)
@@ -123,7 +124,7 @@ async def stripe_webhook(
         if is_order_event(event):
             ack = await _to_order(event, request, settings, session)
         else:
-            ack = await _to_checkout(request, settings, event)
+            ack = await _to_checkout(request, settings, session, event)
     except APIError:
         STRIPE_WEBHOOK_EVENTS.labels(event.type, "unavailable").inc()
         raise
@@ -146,12 +147,19 @@ def _verified(payload: bytes, stripe_signature: str | None, settings: Settings) 
     return event
 
 
-async def _to_checkout(request: Request, settings: Settings, event: stripe.Event) -> WebhookAck:
+async def _to_checkout(
+    request: Request, settings: Settings, session: SessionDep, event: stripe.Event
+) -> WebhookAck:
     payment_intent_id = payment_intent_id_of(event)
     if payment_intent_id is None:
         logger.info("stripe event %s (%s) acknowledged, nothing to route", event.id, event.type)
         return WebhookAck(routed="ignored")
     bind_log_context(payment_intent_id=payment_intent_id)
+    ended = await payments.checkout_has_ended(session, payment_intent_id)
+    await session.close()  # no connection held over the call to Temporal
+    if ended:  # no round trip to Temporal for a checkout whose workflow has decided
+        logger.info("stripe event %s for finished checkout %s acknowledged", event.id, payment_intent_id)
+        return WebhookAck(routed="closed")
     temporal = await get_temporal(request)
     try:
         await signal_payment_event(

@@ -72,3 +72,22 @@ async def test_a_placed_order_is_still_answered_while_temporal_is_unreachable(
 
     assert answer.status_code == 200, answer.text
     assert answer.json()["order"]["id"] == purchase.order["id"]
+
+
+@pytest.mark.e2e
+async def test_an_event_for_a_finished_checkout_is_acknowledged_while_temporal_is_unreachable(
+    shopper: Shopper, make_variant: MakeVariant, temporal_unreachable: str
+) -> None:
+    """The `succeeded` our own capture makes Stripe send changes nothing: the checkout's row says it
+    has ended, so the event is acknowledged without a round trip to Temporal (and not redelivered)."""
+    from api.main import create_app
+
+    purchase = await buy(shopper, await make_variant(stock=2))
+    body, headers = signed(payment_intent_event("payment_intent.succeeded", purchase.payment_intent_id))
+    app = create_app()
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://testserver") as http:
+        answer = await http.post("/hooks/stripe", content=body, headers=headers)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["routed"] == "closed"
+    assert app.state.temporal is None  # never connected
