@@ -61,13 +61,18 @@ async def _one(client: Client, workflow_id: str) -> float:
     return time.perf_counter() - started
 
 
+def workflow_id(label: str, index: int) -> str:
+    """The ID of the batch `label`'s workflow number `index` (0, 1, ...)."""
+    return f"bench-{label}-{index}"
+
+
 async def run_batch(client: Client, *, label: str, count: int, concurrency: int) -> Batch:
     """`count` workflows, at most `concurrency` in flight; each timed from start to result."""
     gate = asyncio.Semaphore(concurrency)
 
     async def limited(index: int) -> float:
         async with gate:
-            return await _one(client, f"bench-{label}-{index}")
+            return await _one(client, workflow_id(label, index))
 
     started = time.perf_counter()
     latencies: Sequence[float] = await asyncio.gather(*(limited(i) for i in range(count)))

@@ -14,6 +14,7 @@ from typing import Any
 
 from benchmarks.baseline import STEPS
 from benchmarks.check import SCHEMA, evaluate
+from benchmarks.histories import ServerWork
 from benchmarks.options import Options
 from benchmarks.run import Results, Throughput
 from benchmarks.shopper import CheckoutRun
@@ -248,6 +249,12 @@ def figures(results: Results, command: str) -> dict[str, Any]:
             "end_to_end_p50_to_baseline_cn_p50": ratio(checkout["end_to_end_p50_seconds"], base_n.p50),
         },
         "stripe_latency": _stripe_latency(results, base_1.p50),
+        "server_work": {
+            "per_order": None if results.server_work_order is None else asdict(results.server_work_order),
+            "per_baseline_workflow": None
+            if results.server_work_baseline is None
+            else asdict(results.server_work_baseline),
+        },
         "scale_out": _scale_out(results),
         "resources": {
             name: {
@@ -363,6 +370,36 @@ def summary_rows(results: Results) -> list[tuple[str, str, str]]:
             )
         )
     return rows
+
+
+def _server_work_lines(results: Results) -> list[str]:
+    order, baseline = results.server_work_order, results.server_work_baseline
+    if order is None or baseline is None:
+        return []
+
+    def row(name: str, work: ServerWork) -> list[str]:
+        return [
+            name,
+            f"{work.events:.1f}",
+            f"{work.workflow_tasks:.1f}",
+            f"{work.activity_tasks:.1f}",
+            f"{work.local_activities:.1f}",
+            f"{work.search_attribute_upserts:.1f}",
+        ]
+
+    return [
+        "What the Temporal server did, from the histories (means; counts do not move with the machine's "
+        "load):",
+        "",
+        *_table(
+            ["per", "history events", "workflow tasks", "activity tasks", "local activities", "upserts"],
+            [
+                row(f"order (its checkout and its order's workflow; {order.units} orders)", order),
+                row(f"baseline workflow ({baseline.units} workflows)", baseline),
+            ],
+        ),
+        "",
+    ]
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -584,6 +621,7 @@ def render(results: Results, command: str) -> str:
             ],
         ),
         "",
+        *_server_work_lines(results),
         "### Scale-out",
         "",
         f"The same {n} concurrent checkouts on more API processes (the load generator sends the checkouts "

@@ -29,7 +29,8 @@ from sqlalchemy import text
 from temporalio.client import Client
 
 from benchmarks import procfs
-from benchmarks.baseline import baseline_worker, run_batch
+from benchmarks.baseline import baseline_worker, run_batch, workflow_id
+from benchmarks.histories import ServerWork, server_work
 from benchmarks.options import Options, Scale
 from benchmarks.shopper import CheckoutRun, Shopper, VariantPool, stripe_client
 from benchmarks.stack import Stack
@@ -38,6 +39,7 @@ from benchmarks.verify import Verification, verify
 from core.settings import DEV_STRIPE_SECRET_KEY, Settings
 from devstack import temporal
 from devstack.faultproxy import request_log
+from domain.ids import order_workflow_id
 from worker import worker_slots
 
 WARMUP_CHECKOUTS = 2
@@ -101,6 +103,10 @@ class Results:
     baseline_cn_cpu: list[dict[str, float | None]] = field(default_factory=list)
     phase_seconds: list[tuple[str, float]] = field(default_factory=list)
     total_seconds: float = 0.0
+    # From the histories: per order of the (1, 1) throughput phase, per workflow of the first
+    # concurrent baseline batch.
+    server_work_order: ServerWork | None = None
+    server_work_baseline: ServerWork | None = None
 
     @property
     def throughput(self) -> Throughput:
@@ -341,6 +347,17 @@ async def measure(stack: Stack, options: Options, say: Callable[[str], None], re
             results.scale_phases.append(measured)
 
         async def check() -> None:
+            results.server_work_baseline = await server_work(
+                client, [[workflow_id("cn-before", index)] for index in range(options.concurrency)]
+            )
+            results.server_work_order = await server_work(
+                client,
+                [
+                    [run.payment_intent_id, order_workflow_id(run.payment_intent_id)]
+                    for run in results.throughput.runs
+                    if run.payment_intent_id is not None and run.error is None
+                ],
+            )
             log = stack.log_dir / "localstripe.log"
             every = [
                 *warmup,

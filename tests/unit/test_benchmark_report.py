@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from benchmarks.__main__ import main as bench_main
+from benchmarks.histories import ServerWork
 from benchmarks.options import Options
 from benchmarks.report import render, render_json
 from benchmarks.run import Results, Throughput
@@ -61,6 +62,8 @@ def _results(*, complete: float, orders_per_second_2_2: float) -> Results:
         ],
         verification_all=verified,
         verification_throughput=verified,
+        server_work_order=ServerWork(10, 31.0, 4.0, 0.0, 7.0, 6.0),
+        server_work_baseline=ServerWork(10, 35.0, 6.0, 5.0, 0.0, 0.0),
     )
 
 
@@ -97,6 +100,8 @@ def test_every_figure_and_ratio_of_the_table_is_in_the_json_under_stable_keys() 
         "POST /v1/payment_intents": 1.0,
         "POST /v1/payment_intents/{id}/capture": 1.0,
     }
+    assert report["server_work"]["per_order"]["activity_tasks"] == 0.0
+    assert report["server_work"]["per_baseline_workflow"]["workflow_tasks"] == 6.0
     assert report["scale_out"]["orders_per_second_2_2_to_1_1"] == pytest.approx(1.6)
     assert [phase["api_processes"] for phase in report["scale_out"]["phases"]] == [1, 2]
     assert report["scale_out"]["phases"][0]["cores_busy"]["worker"] == pytest.approx(0.5)
@@ -119,6 +124,9 @@ def test_the_markdown_shows_the_targets_and_what_limits_the_scale_out() -> None:
     assert "the machine as a whole 1.90 (other tenants 0.40): the run is CPU-bound" in text
     assert "Other tenants of the machine used 0.40 cores during (2, 2): the ratio" in text
     assert "`POST /v1/payment_intents` 1.0" in text
+    assert (
+        "| order (its checkout and its order's workflow; 10 orders) | 31.0 | 4.0 | 0.0 | 7.0 | 6.0 |" in text
+    )
     assert "0 sequential, 0 with Stripe latency, 2 concurrent on (1, 1), 0 concurrent on (2, 2)" in text
 
 
