@@ -17,7 +17,10 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
     && pip install -r /tmp/requirements.txt
 
 COPY . .
+# Bytecode caches in the image (the container writes none): the worker's sandbox imports the
+# workflow modules again for every workflow run, and would compile their source each time.
 RUN pip install --no-deps . \
+    && python -m compileall -q /app \
     && useradd --system --uid 10001 --home-dir /app gracestowel
 USER gracestowel
 

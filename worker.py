@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any, TypedDict
@@ -221,6 +222,10 @@ async def main() -> None:
     from core.temporal import connect_temporal
     from core.tracing import start_tracing, tracing_enabled
 
+    # The sandbox imports a workflow's module afresh for every workflow run (temporalio's design);
+    # without a bytecode cache (PYTHONDONTWRITEBYTECODE) each of those imports compiles the source
+    # again, a few milliseconds of CPU per run. This process writes the caches (where it may).
+    sys.dont_write_bytecode = False
     settings = get_settings()
     configure_logging(settings, service="worker")
     if tracing_enabled(settings):

