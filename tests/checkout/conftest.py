@@ -338,8 +338,14 @@ async def outbox_of(order_id: str, channel: str) -> list[OutboxMessage]:
         )
 
 
+def _attempted(message: OutboxMessage) -> bool:
+    """An attempt at the message has ended: it left, or it failed and waits for the next one (a
+    message is written claimed for its first attempt, so `attempts` alone says it began)."""
+    return message.status != "pending" or message.last_error is not None
+
+
 async def confirmation_tried(order_id: str) -> tuple[OutboxMessage, OutboxMessage]:
-    """The order's confirmation email and analytics event once both have had their first attempt:
+    """The order's confirmation email and analytics event once the first attempt at each has ended:
     the order's workflow tries them in its first task, just after the checkout answered."""
 
     async def tried() -> tuple[OutboxMessage, OutboxMessage] | None:
@@ -347,7 +353,7 @@ async def confirmation_tried(order_id: str) -> tuple[OutboxMessage, OutboxMessag
             m for m in await outbox_of(order_id, "email") if m.idempotency_key.endswith(":confirmation-email")
         ] or [None]
         [event] = await outbox_of(order_id, "analytics") or [None]
-        if email is None or event is None or not (email.attempts and event.attempts):
+        if email is None or event is None or not (_attempted(email) and _attempted(event)):
             return None
         return email, event
 

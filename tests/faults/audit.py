@@ -55,7 +55,7 @@ async def audit(stack: FaultStack, paid_carts: Sequence[str]) -> list[Order]:
 
 async def _settled_orders(stack: FaultStack, cart_ids: Sequence[str]) -> list[Order] | None:
     """Each cart's orders once every one has an order whose checkout workflow has closed and whose
-    confirmation email has had its first attempt (the order's workflow tries it); else None."""
+    confirmation email's first attempt has ended (the order's workflow tries it); else None."""
     async with stack.sessionmaker() as session:
         found = []
         for cart_id in cart_ids:
@@ -80,13 +80,12 @@ async def _settled_orders(stack: FaultStack, cart_ids: Sequence[str]) -> list[Or
 
 
 async def _confirmation_tried(stack: FaultStack, order_id: str) -> bool:
+    """The first attempt at the order's confirmation has ended (it left, or failed and waits)."""
     async with stack.sessionmaker() as session:
-        attempts = await session.scalar(
-            select(OutboxMessage.attempts).where(
-                OutboxMessage.idempotency_key == f"{order_id}:confirmation-email"
-            )
+        message = await session.scalar(
+            select(OutboxMessage).where(OutboxMessage.idempotency_key == f"{order_id}:confirmation-email")
         )
-    return bool(attempts)
+    return message is not None and (message.status != "pending" or message.last_error is not None)
 
 
 async def _audit_order(
