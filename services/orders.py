@@ -17,7 +17,7 @@ from typing import Any, Final
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import raiseload, selectinload
+from sqlalchemy.orm import joinedload, raiseload, selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
 from core.settings import Settings
@@ -76,7 +76,8 @@ def refusals() -> Iterator[None]:
 
 
 async def order_for_cart(session: AsyncSession, cart_id: str) -> Order | None:
-    return await session.scalar(select(Order).where(Order.cart_id == cart_id))
+    """The cart's order as the store shows it (ORDER_AS_SHOWN), if it has one."""
+    return await session.scalar(select(Order).where(Order.cart_id == cart_id).options(*ORDER_AS_SHOWN))
 
 
 async def place_order(session: AsyncSession, payment: PaymentIntentSnapshot) -> Order:
@@ -261,6 +262,14 @@ async def lock_order(session: AsyncSession, order_id: str) -> Order:
 # the order's own columns, or those and its lines. A collection not loaded raises if touched.
 ORDER_COLUMNS: Final[Sequence[ORMOption]] = (raiseload("*"),)
 ORDER_AND_LINES: Final[Sequence[ORMOption]] = (selectinload(Order.items), raiseload("*"))
+# What the store shows of an order (api.schemas.orders.OrderOut): its lines, its PaymentCollection
+# (joined, without its Payments) and its transactions.
+ORDER_AS_SHOWN: Final[Sequence[ORMOption]] = (
+    selectinload(Order.items),
+    selectinload(Order.transactions),
+    joinedload(Order.payment_collection).raiseload("*"),
+    raiseload("*"),
+)
 
 
 async def get_order(session: AsyncSession, order_id: str, *, options: Sequence[ORMOption] = ()) -> Order:

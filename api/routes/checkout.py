@@ -28,7 +28,7 @@ from domain.checkout import TERMINAL_STATUSES, CheckoutStatus, CompletionResult,
 from domain.orders.statuses import OrderStatus
 from models import Cart, Checkout, Order
 from services.dispatch import complete_checkout, start_checkout
-from services.orders import order_for_cart
+from services.orders import ORDER_AS_SHOWN, order_for_cart
 from services.payments import latest_checkout, prepare_payment_intent
 
 router = APIRouter(prefix="/store/carts", tags=["checkout"])
@@ -171,7 +171,7 @@ async def complete_cart(
                 raise checkout_pending() from exc
             raise temporal_unavailable(_CHECKOUT_UNREACHABLE) from exc
     if result.order_id is not None:
-        order = await session.get(Order, result.order_id)
+        order = await session.get(Order, result.order_id, options=ORDER_AS_SHOWN)
         if order is not None:
             bind_log_context(order_id=order.id)
             return await _placed(session, order)

@@ -9,6 +9,7 @@ from api.deps import SessionDep
 from api.errors import error_responses, not_found, refusal
 from api.schemas.orders import OrderOut, OrderResponse
 from models import Order
+from services.orders import ORDER_AS_SHOWN
 
 router = APIRouter(prefix="/store/orders", tags=["orders"])
 
@@ -22,7 +23,7 @@ async def get_order(
     order_id: str, session: SessionDep, x_order_token: Annotated[str | None, Header()] = None
 ) -> OrderResponse:
     """The buyer's view of an order. Without the right token it does not exist (404, not 403)."""
-    order = await session.get(Order, order_id)
+    order = await session.get(Order, order_id, options=ORDER_AS_SHOWN)
     if (
         order is None
         or x_order_token is None
