@@ -61,8 +61,9 @@ def _per(readings: Mapping[str, float | None], count: int) -> dict[str, float | 
 
 
 def _cores_busy(measured: Throughput) -> dict[str, float | None]:
-    window = measured.cpu_window
-    return {k: (v / window if v is not None and window > 0 else None) for k, v in measured.cpu.items()}
+    """Cores each kind of process kept busy while the checkouts ran (first request to last answer)."""
+    window = measured.wall
+    return {k: (v / window if v is not None and window > 0 else None) for k, v in measured.wall_cpu.items()}
 
 
 def cpu_per_unit(results: Results) -> tuple[dict[str, float | None], dict[str, float | None]]:
@@ -121,8 +122,12 @@ def _scale_out(results: Results) -> dict[str, Any]:
     phases = []
     for measured in results.scale_phases:
         busy = _cores_busy(measured)
-        window = measured.cpu_window
-        machine = measured.machine_cpu / window if measured.machine_cpu is not None and window > 0 else None
+        window = measured.wall
+        machine = (
+            measured.wall_machine_cpu / window
+            if measured.wall_machine_cpu is not None and window > 0
+            else None
+        )
         phases.append(
             {
                 "api_processes": measured.scale[0],
@@ -626,8 +631,8 @@ def render(results: Results, command: str) -> str:
         "",
         f"The same {n} concurrent checkouts on more API processes (the load generator sends the checkouts "
         "round robin, as a load balancer would) and more workers on the one Temporal server, task queue and "
-        "database; cores busy per process kind (API and worker: all their processes) from the first "
-        "request until every workflow had finished:",
+        "database; cores busy per process kind (API and worker: all their processes) while the checkouts "
+        "ran, from the first request to the last answer:",
         "",
         *_table(
             [
@@ -659,7 +664,8 @@ def render(results: Results, command: str) -> str:
         ),
         "",
         f"CPU per order covers the {n} concurrent checkouts from the first request until every workflow had "
-        f"finished (email and analytics steps, late webhooks): {ms(results.throughput.cpu_window)}. CPU per "
+        f"finished (email and analytics steps, late webhooks): {ms(results.throughput.cpu_window)}; cores "
+        f"busy, the {ms(results.throughput.wall)} from the first request to the last answer. CPU per "
         f"baseline workflow covers the concurrency-{n} baseline batches. PostgreSQL counts the postmaster "
         'and its backends; "make dev supervisor" is `python -m devstack` itself, watching its children; '
         '"benchmark" is this process: the baseline worker and client, and during the checkouts the load '

@@ -70,6 +70,10 @@ class Throughput:
     cpu_window: float = 0.0
     # The whole machine's busy CPU seconds over the same window (other tenants included).
     machine_cpu: float | None = None
+    # The same two while the checkouts ran (`wall`: the first request to the last answer), without
+    # the tail in which only the last emails and webhooks run: what the cores were busy with.
+    wall_cpu: dict[str, float | None] = field(default_factory=dict)
+    wall_machine_cpu: float | None = None
 
     @property
     def orders(self) -> int:
@@ -337,6 +341,10 @@ async def measure(stack: Stack, options: Options, say: Callable[[str], None], re
             checkouts = (through[i % len(through)].checkout(run) for i, run in enumerate(runs))
             measured.runs = list(await asyncio.gather(*checkouts))
             measured.wall = time.perf_counter() - began
+            measured.wall_cpu = _cpu_delta(before, _cpu_readings(stack))
+            machine_at_wall = procfs.machine_busy_seconds()
+            if machine_before is not None and machine_at_wall is not None:
+                measured.wall_machine_cpu = machine_at_wall - machine_before
             # CPU until the last workflow finished (email, analytics) and the late webhooks landed.
             await _quiesce(client)
             measured.cpu = _cpu_delta(before, _cpu_readings(stack))
