@@ -338,7 +338,7 @@ async def outbox_of(order_id: str, channel: str) -> list[OutboxMessage]:
         )
 
 
-def _attempted(message: OutboxMessage) -> bool:
+def attempt_ended(message: OutboxMessage) -> bool:
     """An attempt at the message has ended: it left, or it failed and waits for the next one (a
     message is written claimed for its first attempt, so `attempts` alone says it began)."""
     return message.status != "pending" or message.last_error is not None
@@ -353,7 +353,7 @@ async def confirmation_tried(order_id: str) -> tuple[OutboxMessage, OutboxMessag
             m for m in await outbox_of(order_id, "email") if m.idempotency_key.endswith(":confirmation-email")
         ] or [None]
         [event] = await outbox_of(order_id, "analytics") or [None]
-        if email is None or event is None or not (_attempted(email) and _attempted(event)):
+        if email is None or event is None or not (attempt_ended(email) and attempt_ended(event)):
             return None
         return email, event
 

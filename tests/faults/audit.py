@@ -29,6 +29,7 @@ from models import (
     OutboxMessage,
     Reservation,
 )
+from tests.checkout.conftest import attempt_ended
 from tests.conftest import eventually
 from tests.faults.stack import FaultStack
 
@@ -85,7 +86,7 @@ async def _confirmation_tried(stack: FaultStack, order_id: str) -> bool:
         message = await session.scalar(
             select(OutboxMessage).where(OutboxMessage.idempotency_key == f"{order_id}:confirmation-email")
         )
-    return message is not None and (message.status != "pending" or message.last_error is not None)
+    return message is not None and attempt_ended(message)
 
 
 async def _audit_order(
